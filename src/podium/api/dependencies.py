@@ -1,0 +1,34 @@
+"""Request dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, Request
+
+from podium.settings import Settings
+from podium.storage.database import Database
+
+# The largest page any `/filter` endpoint returns, as in the Prefect API.
+MAX_LIMIT = 200
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def LimitBody() -> Any:  # noqa: N802 - named like FastAPI's own Body()
+    """A `limit` body field: the page size, at most `MAX_LIMIT`."""
+    return Body(MAX_LIMIT, ge=0, le=MAX_LIMIT, description="The page size.")
+
+
+def OffsetBody() -> Any:  # noqa: N802
+    return Body(0, ge=0, description="The number of items to skip.")

@@ -1,0 +1,74 @@
+"""Server routes: health, readiness, versions, admin and CSRF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, status
+from fastapi.responses import JSONResponse
+
+from podium import API_VERSION, PREFECT_COMPATIBLE_VERSION
+from podium.api.dependencies import DatabaseDep, SettingsDep
+
+router = APIRouter(tags=["Root"])
+admin = APIRouter(prefix="/admin", tags=["Admin"])
+
+
+@router.get("/health")
+async def health_check() -> bool:
+    return True
+
+
+@router.get("/version")
+async def server_version() -> str:
+    return API_VERSION
+
+
+@router.get("/hello")
+async def hello() -> str:
+    return "👋"
+
+
+@router.get("/ready")
+async def perform_readiness_check(db: DatabaseDep) -> JSONResponse:
+    try:
+        async with db.read() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # reported to the caller as not ready
+        return JSONResponse(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            content={"message": f"Database is not ready: {exc}"},
+        )
+    return JSONResponse(status_code=200, content={"message": "OK"})
+
+
+@router.get("/csrf-token")
+async def create_csrf_token() -> JSONResponse:
+    # Podium does not enable CSRF protection; the Prefect client reads this
+    # exact answer as "no token needed".
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": "CSRF protection is disabled."},
+    )
+
+
+@admin.get("/version")
+async def read_version() -> str:
+    return PREFECT_COMPATIBLE_VERSION
+
+
+@admin.get("/settings")
+async def read_settings(settings: SettingsDep) -> dict[str, Any]:
+    values = settings.model_dump(mode="json")
+    values["database_url"] = _hide_password(settings.resolved_database_url)
+    return values
+
+
+@admin.get("/storage")
+async def read_storage(db: DatabaseDep) -> dict[str, str]:
+    return {"dialect": db.dialect}
+
+
+def _hide_password(url: str) -> str:
+    return sa.make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,1 @@
+"""Storage: tables, queries and migrations, the same code on SQLite and PostgreSQL."""

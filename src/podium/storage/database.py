@@ -1,0 +1,113 @@
+"""Engines and transactions for the two supported backends.
+
+SQLite allows one writer at a time. Podium keeps one write connection per
+process, takes an in-process lock around every write transaction and opens
+it with `BEGIN IMMEDIATE`, so two writers never race to upgrade a read lock
+(the usual cause of "database is locked"). Reads use their own pool and, in
+WAL mode, never wait for the writer. A second process on the same file (for
+example `podium services start`) waits on SQLite's busy timeout instead of
+failing.
+
+PostgreSQL gets one ordinary pool; row locks order concurrent writers there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+logger = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+class Database:
+    """Connections to one Podium database, SQLite or PostgreSQL."""
+
+    def __init__(self, url: str, echo: bool = False) -> None:
+        self.url = sa.make_url(url)
+        self.dialect = self.url.get_backend_name()
+        if self.dialect not in ("sqlite", "postgresql"):
+            raise ValueError(
+                f"Unsupported database URL {self.url.render_as_string()!r}: use "
+                "sqlite+aiosqlite:///PATH or postgresql+asyncpg://HOST/NAME."
+            )
+        self._write_lock: asyncio.Lock | None = None
+        if self.dialect == "sqlite":
+            self._prepare_sqlite_file()
+            self.write_engine = self._sqlite_engine(echo, pool_size=1, immediate=True)
+            self.read_engine = self._sqlite_engine(echo, pool_size=8, immediate=False)
+        else:
+            self.write_engine = create_async_engine(
+                self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+            )
+            self.read_engine = self.write_engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _prepare_sqlite_file(self) -> None:
+        database = self.url.database
+        if not database or database == ":memory:":
+            raise ValueError("Podium needs a SQLite file, not an in-memory database.")
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    def _sqlite_engine(self, echo: bool, pool_size: int, immediate: bool) -> AsyncEngine:
+        engine = create_async_engine(
+            self.url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=0,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        )
+
+        @sa.event.listens_for(engine.sync_engine, "connect")
+        def configure(dbapi_connection: Any, _record: Any) -> None:
+            # Take transaction control from the driver so "begin" below decides
+            # how each transaction starts.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+
+        begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+        @sa.event.listens_for(engine.sync_engine, "begin")
+        def begin(connection: sa.Connection) -> None:
+            connection.exec_driver_sql(begin_sql)
+
+        return engine
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Open a write transaction that commits on success, rolls back on error."""
+        if self.is_sqlite:
+            if self._write_lock is None:
+                self._write_lock = asyncio.Lock()
+            async with self._write_lock, self.write_engine.begin() as connection:
+                yield connection
+        else:
+            async with self.write_engine.begin() as connection:
+                yield connection
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """Open a read-only transaction that sees one consistent snapshot."""
+        async with self.read_engine.begin() as connection:
+            yield connection
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
