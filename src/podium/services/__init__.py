@@ -1,0 +1,1 @@
+"""Background services: loops that keep the orchestration state moving."""
