@@ -24,7 +24,9 @@ from podium.storage import migrate
 from podium.storage.database import Database
 from podium.storage.tables import metadata
 
-PG_SERVER_URL = os.environ.get("PODIUM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_SERVER_URL = os.environ.get(
+    "PODIUM_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
 
 
 @pytest.fixture(scope="session")
@@ -79,7 +81,9 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-async def client(database: Database, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+async def client(
+    database: Database, settings: Settings
+) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client for the app, with the API under `/api`."""
     app = create_app(settings, migrate_on_start=False)
     async with app.router.lifespan_context(app):

@@ -69,8 +69,12 @@ async def test_filter_flows_by_tags_and_like(client: httpx.AsyncClient) -> None:
     tagged = await client.post(
         "/flows/filter", json={"flows": {"tags": {"all_": ["database", "nightly"]}}}
     )
-    untagged = await client.post("/flows/count", json={"flows": {"tags": {"is_null_": True}}})
-    literal_underscore = await client.post("/flows/filter", json={"flows": {"name": {"like_": "_50x"}}})
+    untagged = await client.post(
+        "/flows/count", json={"flows": {"tags": {"is_null_": True}}}
+    )
+    literal_underscore = await client.post(
+        "/flows/filter", json={"flows": {"name": {"like_": "_50x"}}}
+    )
     either = await client.post(
         "/flows/filter",
         json={
@@ -89,7 +93,9 @@ async def test_filter_flows_by_tags_and_like(client: httpx.AsyncClient) -> None:
     assert [f["name"] for f in either.json()] == ["db-load", "api-pull"]
 
 
-async def test_filter_flows_rejects_limit_over_maximum(client: httpx.AsyncClient) -> None:
+async def test_filter_flows_rejects_limit_over_maximum(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.post("/flows/filter", json={"limit": 201})
 
     assert response.status_code == 422

@@ -66,8 +66,10 @@ async def read_settings(settings: SettingsDep) -> dict[str, Any]:
 
 
 @admin.get("/storage")
-async def read_storage(db: DatabaseDep) -> dict[str, str]:
-    return {"dialect": db.dialect}
+async def read_storage() -> dict[str, str | None]:
+    # Podium keeps no server-side default result storage block; clients then
+    # use their own local result storage.
+    return {"default_result_storage_block_id": None}
 
 
 def _hide_password(url: str) -> str:
