@@ -70,7 +70,10 @@ class RunSnapshot:
 
     `empirical_policy` is the run's stored retry policy (FlowRunPolicy or
     TaskRunPolicy as JSON). For task runs, `flow_run_state` is the state of
-    the enclosing flow run, or None when there is none.
+    the enclosing flow run (None when it has no state yet), and
+    `flow_run_current_run_count` is that flow run's `run_count`. Both are
+    read only when `flow_run_id` is set. `flow_run_run_count` is the
+    task run's own column: the flow run attempt it last ran in.
     """
 
     id: UUID
@@ -88,11 +91,24 @@ class RunSnapshot:
     flow_run_id: UUID | None = None
     flow_run_state: StateSnapshot | None = None
     flow_run_run_count: int = 0
+    flow_run_current_run_count: int = 0
+    parent_task_run_id: UUID | None = None
 
 
 @dataclass(frozen=True)
 class TransitionContext:
-    """A proposed transition: the run, its current state and the new state."""
+    """A proposed transition: the run, its current state and the new state.
+
+    Storage builds it as follows before calling `orchestrate`:
+
+    - `proposed_state` has a fresh `id`, `timestamp=now`, a name (the
+      type in title case, such as "Running", when the client sent none) and,
+      for SCHEDULED, a `scheduled_time` (now when the client sent none).
+    - `initial_state` is the run's current state, with `data` holding its
+      stored result, since rules protect COMPLETED runs that have one.
+    - `run` is read in the same transaction that will write the result, for
+      task runs together with the enclosing flow run's state and run count.
+    """
 
     run: RunSnapshot
     initial_state: StateSnapshot | None
@@ -105,24 +121,41 @@ class TransitionContext:
 class TransitionResult:
     """What orchestration decided about a proposed transition.
 
+    This is the contract between `orchestrate` and storage:
+
     - `status` is the contract's SetStateStatus.
-    - `state` is the state to return to the client: the accepted (possibly
-      amended) state, the state the rules substituted, or the current state.
-    - `write_state` says whether `state` must be stored as the run's new
-      current state. It is true for ACCEPT, and also for a REJECT whose rule
-      substituted a different state (for example AwaitingRetry instead of
-      Failed, or Cancelled instead of Cancelling for a run with no
-      infrastructure).
-    - `reason` explains every REJECT, WAIT and ABORT.
-    - `delay_seconds` is set for WAIT.
-    - `run_updates` are column values for the run row, such as `run_count`,
-      `start_time`, `end_time`, `total_run_time`, `expected_start_time`,
-      `next_scheduled_start_time` or `empirical_policy`.
+    - `state` is the state to return to the client. With `write_state` it is
+      the accepted state, possibly amended by the rules (renamed, details
+      copied, `flow_run_id`/`task_run_id` set, timestamp moved 1 microsecond
+      past the current state's), or a state a rule substituted with a fresh
+      id. Without `write_state` it is the run's current state, unchanged,
+      or None when the run has none.
+    - `write_state` is true when `state` must be inserted and become the
+      run's current state (and so set the run's state_id, state_type,
+      state_name and state_timestamp, which `run_updates` never contains).
+      It is true for every ACCEPT and for a REJECT whose rule substituted a
+      state: AwaitingRetry for a failure with retries left, Cancelled for a
+      CANCELLING run without infrastructure, Failed for a timed-out pause,
+      Paused "NotReady" for a task of a paused flow run. It is false for a
+      REJECT that keeps the current state, and for every WAIT and ABORT.
+    - `reason` explains every REJECT, WAIT and ABORT, and is None for ACCEPT.
+    - `delay_seconds` is set for WAIT only: whole seconds until the client
+      may propose again.
+    - `run_updates` holds new values of run columns, named as RunSnapshot
+      names them: `run_count`, `empirical_policy` (the whole new policy
+      dict), `start_time`, `end_time` (None clears it), `total_run_time`
+      (seconds), `expected_start_time`, `next_scheduled_start_time`,
+      `flow_run_run_count`. Storage applies them whatever the status, since
+      a few rejections update `empirical_policy` too.
+
+    Storage also does what needs IO: the HTTP code (201 when a state was
+    written, 200 otherwise) and, when a subflow run's state is written,
+    giving its parent task run a copy of it.
     """
 
     status: SetStateStatus
     state: StateSnapshot | None
     write_state: bool
     reason: str | None = None
-    delay_seconds: float | None = None
+    delay_seconds: int | None = None
     run_updates: dict[str, Any] = field(default_factory=dict)
