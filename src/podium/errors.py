@@ -39,3 +39,9 @@ class Conflict(PodiumError):
     """The request conflicts with the current state of an object (HTTP 409)."""
 
     status_code = 409
+
+
+class Forbidden(PodiumError):
+    """The request is well formed but not allowed, such as a reserved name (HTTP 403)."""
+
+    status_code = 403

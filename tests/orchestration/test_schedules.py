@@ -30,8 +30,10 @@ LONDON = "Europe/London"
 NEW_YORK = "America/New_York"
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def take(instants: Iterator[dt.datetime], n: int) -> list[dt.datetime]:

@@ -12,17 +12,62 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 
 from podium import PREFECT_COMPATIBLE_VERSION
+from podium.api.access_log import AccessLogMiddleware
+from podium.api.docs import install_docs
 from podium.api.errors import install_error_handlers
-from podium.api.routes import flows, root
+from podium.api.routes import (
+    artifacts,
+    block_capabilities,
+    block_documents,
+    block_schemas,
+    block_types,
+    concurrency_limits,
+    concurrency_limits_v2,
+    deployments,
+    events,
+    flow_run_input,
+    flow_run_states,
+    flow_runs,
+    flows,
+    logs,
+    root,
+    saved_searches,
+    task_run_states,
+    task_runs,
+    variables,
+    work_pools,
+    work_queues,
+)
+from podium.events import EventsRuntime
+from podium.services.registry import create_services
+from podium.services.runner import ServiceRunner
 from podium.settings import Settings
 from podium.storage import migrate
 from podium.storage.database import Database
+from podium.storage.system_blocks import register_system_blocks
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
 
 ROUTERS: list[APIRouter] = [root.router, root.admin, flows.router]
+ROUTERS += [flow_runs.router, task_runs.router, flow_run_states.router, task_run_states.router]
+ROUTERS += [work_pools.router, work_queues.router]
+ROUTERS += [deployments.router]
+ROUTERS += [variables.router]
+ROUTERS += [
+    block_types.router,
+    block_schemas.router,
+    block_documents.router,
+    block_capabilities.router,
+    artifacts.router,
+    concurrency_limits.router,
+    concurrency_limits_v2.router,
+    saved_searches.router,
+    flow_run_input.router,
+]
+ROUTERS += [logs.router, logs.flow_run_logs]
+ROUTERS += [events.router]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -39,14 +84,27 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        url = settings.resolved_database_url
+        database = Database(settings.resolved_database_url, echo=settings.database_echo)
         if migrate_on_start:
-            migrate.upgrade(url)
-        database = Database(url, echo=settings.database_echo)
+            await migrate.upgrade_if_behind(database)
         app.state.database = database
+        async with database.transaction() as connection:
+            await register_system_blocks(connection)
+        app.state.events = EventsRuntime(database)
+        await app.state.events.start()
+        services = ServiceRunner(
+            create_services(database, settings) if settings.services_enabled else [],
+            stop_timeout_seconds=settings.services_stop_timeout_seconds,
+        )
+        app.state.services = services
+        services.start()
         try:
             yield
         finally:
+            # Services may still write events, so they stop first.
+            await services.stop()
+            # Store the events already received before the database closes.
+            await app.state.events.stop()
             await database.dispose()
 
     app = FastAPI(
@@ -60,6 +118,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     )
     app.state.settings = settings
     install_error_handlers(app)
+    install_docs(app, API_PREFIX)
+    if settings.access_log:
+        app.add_middleware(AccessLogMiddleware)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     _describe_paths_below_prefix(app)

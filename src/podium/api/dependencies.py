@@ -25,10 +25,28 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+async def _limit(
+    limit: int | None = Body(
+        None, embed=True, ge=0, le=MAX_LIMIT, description="The page size."
+    ),
+) -> int:
+    # The Prefect client sends `"limit": null` to mean the default page size.
+    return MAX_LIMIT if limit is None else limit
+
+
+async def _offset(
+    offset: int | None = Body(
+        None, embed=True, ge=0, description="The number of items to skip."
+    ),
+) -> int:
+    return 0 if offset is None else offset
+
+
 def LimitBody() -> Any:  # noqa: N802 - named like FastAPI's own Body()
-    """A `limit` body field: the page size, at most `MAX_LIMIT`."""
-    return Body(MAX_LIMIT, ge=0, le=MAX_LIMIT, description="The page size.")
+    """A `limit` body field: the page size, at most `MAX_LIMIT`; null means the max."""
+    return Depends(_limit)
 
 
 def OffsetBody() -> Any:  # noqa: N802
-    return Body(0, ge=0, description="The number of items to skip.")
+    """An `offset` body field: the number of items to skip; null means 0."""
+    return Depends(_offset)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from podium.schemas.base import Labels, ObjectModel, TaggedActionModel, ActionModel
+from podium.schemas.base import ActionModel, Labels, ObjectModel, TaggedActionModel
 from podium.schemas.filtering import FilterModel, OperatorFilter
 
 # Names end up in URLs (`/flows/name/{name}`), so characters that break paths

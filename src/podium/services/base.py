@@ -8,13 +8,19 @@ and returns how many objects it changed, plus a loop that calls it every
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import time
 from abc import ABC, abstractmethod
 
 from podium.storage.database import Database
 
 logger = logging.getLogger(__name__)
+
+# After the first failure of a run of failed steps, only every this many
+# further failures is logged with its traceback.
+FAILURE_LOG_EVERY = 10
 
 
 class Service(ABC):
@@ -32,17 +38,39 @@ class Service(ABC):
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Call `run_once` every `loop_seconds` until `stop` is set."""
-        logger.info("Service %s started; it runs every %.1f s.", self.name, self.loop_seconds)
+        logger.debug(
+            "Service %s started; it runs every %.1f s.", self.name, self.loop_seconds
+        )
+        failures = 0
         while not stop.is_set():
-            try:
-                changed = await self.run_once(dt.datetime.now(dt.UTC))
-                if changed:
-                    logger.info("Service %s changed %d objects.", self.name, changed)
-            except Exception:
-                # One failed step must not end the loop; the next step retries.
-                logger.exception("Service %s failed a step; retrying next loop.", self.name)
-            try:
+            failures = await self._step(failures)
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self.loop_seconds)
-            except TimeoutError:
-                pass
-        logger.info("Service %s stopped.", self.name)
+        logger.debug("Service %s stopped.", self.name)
+
+    async def _step(self, failures: int) -> int:
+        """Run one step and log its outcome. Returns the count of consecutive failures."""
+        started = time.perf_counter()
+        try:
+            changed = await self.run_once(dt.datetime.now(dt.UTC))
+        except Exception:
+            # One failed step must not end the loop; the next step retries.
+            failures += 1
+            if failures == 1 or failures % FAILURE_LOG_EVERY == 0:
+                logger.exception(
+                    "Service %s failed a step (%d in a row); retrying in %.1f s.",
+                    self.name,
+                    failures,
+                    self.loop_seconds,
+                )
+            return failures
+        if failures:
+            logger.info(
+                "Service %s recovered after %d failed steps.", self.name, failures
+            )
+        if changed:
+            elapsed = time.perf_counter() - started
+            logger.info(
+                "Service %s changed %d objects in %.3f s.", self.name, changed, elapsed
+            )
+        return 0

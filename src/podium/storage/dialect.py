@@ -88,3 +88,69 @@ def insert(connection: Any, table: sa.Table) -> Any:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table)
+
+
+class _EpochSeconds(FunctionElement[float]):
+    """Seconds since 1970-01-01 UTC of a `Timestamp` column, with fractions."""
+
+    inherit_cache = True
+    type = sa.Float()
+    name = "epoch_seconds"
+
+
+@compiles(_EpochSeconds, "postgresql")
+def _pg_epoch_seconds(element: _EpochSeconds, compiler: Any, **kw: Any) -> str:
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_EpochSeconds, "sqlite")
+def _sqlite_epoch_seconds(element: _EpochSeconds, compiler: Any, **kw: Any) -> str:
+    # Timestamps are naive UTC text on SQLite. Whole seconds come from `%s`
+    # exactly and the fraction from `%f` (SS.SSS), because julianday()
+    # arithmetic can land a value on an exact boundary just below it.
+    c = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(strftime('%s', {c}) AS INTEGER) + "
+        f"(strftime('%f', {c}) - CAST(strftime('%S', {c}) AS INTEGER)))"
+    )
+
+
+def epoch_seconds(column: ColumnElement[Any]) -> ColumnElement[float]:
+    """Return a `Timestamp` column as seconds since the Unix epoch."""
+    return _EpochSeconds(column)
+
+
+class _GlobMatch(FunctionElement[bool]):
+    """True when a text value matches a case-sensitive `*`/`?` glob pattern."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    name = "glob_match"
+
+
+_GLOB_TO_LIKE = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_", "*": "%", "?": "_"})
+
+
+@compiles(_GlobMatch, "postgresql")
+def _pg_glob_match(element: _GlobMatch, compiler: Any, **kw: Any) -> str:
+    column, pattern = element.clauses
+    like = sa.literal(pattern.value.translate(_GLOB_TO_LIKE), sa.Text())
+    return f"({compiler.process(column, **kw)} LIKE {compiler.process(like, **kw)} ESCAPE '\\')"
+
+
+@compiles(_GlobMatch, "sqlite")
+def _sqlite_glob_match(element: _GlobMatch, compiler: Any, **kw: Any) -> str:
+    # SQLite's LIKE ignores case, so use GLOB, where only `[` needs escaping.
+    column, pattern = element.clauses
+    glob = sa.literal(pattern.value.replace("[", "[[]"), sa.Text())
+    return f"({compiler.process(column, **kw)} GLOB {compiler.process(glob, **kw)})"
+
+
+def glob_match(column: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+    """Match `column` against a glob where `*` is any text and `?` one character."""
+    return _GlobMatch(column, sa.literal(pattern, sa.Text()))
+
+
+def starts_with(column: ColumnElement[Any], prefix: str) -> ColumnElement[bool]:
+    """Match values that begin with `prefix`, case-sensitively on both backends."""
+    return sa.func.substr(column, 1, len(prefix)) == prefix

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Path, Response, status
 
 from podium.api.dependencies import DatabaseDep, LimitBody, OffsetBody
+from podium.schemas.deployments import DeploymentFilter
+from podium.schemas.flow_runs import FlowRunFilter
 from podium.schemas.flows import Flow, FlowCreate, FlowFilter, FlowSort, FlowUpdate
+from podium.schemas.pagination import Page
+from podium.schemas.task_runs import TaskRunFilter
+from podium.schemas.work_pools import WorkPoolFilter
 from podium.storage import flows as storage
+from podium.storage.run_criteria import flows_related_where
 
 router = APIRouter(prefix="/flows", tags=["Flows"])
 
@@ -25,24 +32,63 @@ async def create_flow(flow: FlowCreate, response: Response, db: DatabaseDep) -> 
 
 @router.post("/count")
 async def count_flows(
-    db: DatabaseDep, flows: FlowFilter | None = Body(None, embed=True)
+    db: DatabaseDep,
+    flows: FlowFilter | None = Body(None, embed=True),
+    flow_runs: FlowRunFilter | None = Body(None, embed=True),
+    task_runs: TaskRunFilter | None = Body(None, embed=True),
+    deployments: DeploymentFilter | None = Body(None, embed=True),
+    work_pools: WorkPoolFilter | None = Body(None, embed=True),
 ) -> int:
+    where = storage.flows_where(
+        flows, runs=flows_related_where(flow_runs, task_runs, deployments, work_pools)
+    )
     async with db.read() as connection:
-        return await storage.count_flows(connection, storage.flows_where(flows))
+        return await storage.count_flows(connection, where)
 
 
 @router.post("/filter")
 async def read_flows(
     db: DatabaseDep,
     flows: FlowFilter | None = Body(None, embed=True),
-    sort: FlowSort = Body(FlowSort.NAME_ASC),
+    flow_runs: FlowRunFilter | None = Body(None, embed=True),
+    task_runs: TaskRunFilter | None = Body(None, embed=True),
+    deployments: DeploymentFilter | None = Body(None, embed=True),
+    work_pools: WorkPoolFilter | None = Body(None, embed=True),
+    sort: FlowSort | None = Body(FlowSort.NAME_ASC),
     limit: int = LimitBody(),
     offset: int = OffsetBody(),
 ) -> list[Flow]:
+    where = storage.flows_where(
+        flows, runs=flows_related_where(flow_runs, task_runs, deployments, work_pools)
+    )
     async with db.read() as connection:
         return await storage.read_flows(
-            connection, storage.flows_where(flows), sort, limit, offset
+            connection, where, sort or FlowSort.NAME_ASC, limit, offset
         )
+
+
+@router.post("/paginate")
+async def paginate_flows(
+    db: DatabaseDep,
+    flows: FlowFilter | None = Body(None, embed=True),
+    flow_runs: FlowRunFilter | None = Body(None, embed=True),
+    task_runs: TaskRunFilter | None = Body(None, embed=True),
+    deployments: DeploymentFilter | None = Body(None, embed=True),
+    work_pools: WorkPoolFilter | None = Body(None, embed=True),
+    sort: FlowSort | None = Body(FlowSort.NAME_ASC),
+    limit: int = LimitBody(),
+    page: int = Body(1, ge=1),
+) -> Page[Flow]:
+    where = storage.flows_where(
+        flows, runs=flows_related_where(flow_runs, task_runs, deployments, work_pools)
+    )
+    async with db.read() as connection:
+        count = await storage.count_flows(connection, where)
+        results = await storage.read_flows(
+            connection, where, sort or FlowSort.NAME_ASC, limit, (page - 1) * limit
+        )
+    pages = math.ceil(count / limit) if limit else 0
+    return Page[Flow](results=results, count=count, limit=limit, pages=pages, page=page)
 
 
 @router.get("/name/{name}")

@@ -1,0 +1,26 @@
+"""Event ingestion, the live event stream and the services built on them."""
+
+from __future__ import annotations
+
+from podium.events.pipeline import EventPipeline
+from podium.events.stream import EventStream
+from podium.storage import events as storage
+from podium.storage.database import Database
+
+
+class EventsRuntime:
+    """The event pipeline and stream of one API process."""
+
+    def __init__(self, database: Database) -> None:
+        self.stream = EventStream()
+        self.pipeline = EventPipeline(database)
+        storage.on_events_committed(database, self.stream.publish)
+
+    async def start(self) -> None:
+        await self.pipeline.start()
+
+    async def stop(self) -> None:
+        await self.pipeline.stop()
+
+
+__all__ = ["EventPipeline", "EventStream", "EventsRuntime"]
