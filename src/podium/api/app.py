@@ -17,6 +17,7 @@ from podium.api.docs import install_docs
 from podium.api.errors import install_error_handlers
 from podium.api.routes import (
     artifacts,
+    automations,
     block_capabilities,
     block_documents,
     block_schemas,
@@ -38,6 +39,7 @@ from podium.api.routes import (
     work_pools,
     work_queues,
 )
+from podium.automations import AutomationEngine
 from podium.events import EventsRuntime
 from podium.services.registry import create_services
 from podium.services.runner import ServiceRunner
@@ -68,6 +70,7 @@ ROUTERS += [
 ]
 ROUTERS += [logs.router, logs.flow_run_logs]
 ROUTERS += [events.router]
+ROUTERS += [automations.router, automations.templates]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -92,6 +95,9 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             await register_system_blocks(connection)
         app.state.events = EventsRuntime(database)
         await app.state.events.start()
+        app.state.automations = AutomationEngine(database)
+        app.state.events.listeners.append(app.state.automations.receive)
+        await app.state.automations.start()
         services = ServiceRunner(
             create_services(database, settings) if settings.services_enabled else [],
             stop_timeout_seconds=settings.services_stop_timeout_seconds,
@@ -105,6 +111,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
             await services.stop()
             # Store the events already received before the database closes.
             await app.state.events.stop()
+            await app.state.automations.stop()
             await database.dispose()
 
     app = FastAPI(

@@ -67,7 +67,10 @@ def automation_triggered_event(automation: Automation, firing: Firing) -> Event:
     related = []
     if event is not None:
         related.append(
-            {RESOURCE_ID: f"prefect.event.{event.id}", RESOURCE_ROLE: "triggering-event"}
+            {
+                RESOURCE_ID: f"prefect.event.{event.id}",
+                RESOURCE_ROLE: "triggering-event",
+            }
         )
     return Event(
         occurred=firing.triggered,
@@ -130,7 +133,10 @@ def action_events(
     event = triggered.triggering_event
     if event is not None:
         related.append(
-            {RESOURCE_ID: f"prefect.event.{event.id}", RESOURCE_ROLE: "triggering-event"}
+            {
+                RESOURCE_ID: f"prefect.event.{event.id}",
+                RESOURCE_ROLE: "triggering-event",
+            }
         )
         if abs(triggered.triggered - event.occurred) < FOLLOWS_WINDOW:
             follows = event.id

@@ -192,7 +192,9 @@ def open_bucket(
     key = bucketing_key(trigger, event)
     if bucket is None and trigger.after and starts_after(trigger, event.event):
         count = -1 if expects(trigger, event.event) else 0
-        bucket = Bucket(key, event.occurred, event.occurred + trigger.within, count, event)
+        bucket = Bucket(
+            key, event.occurred, event.occurred + trigger.within, count, event
+        )
     if bucket is None and not trigger.after and expects(trigger, event.event):
         start = event.occurred - PRECEDING_EVENT_LOOKBACK
         bucket = Bucket(key, start, event.occurred + trigger.within, 0, event)
@@ -269,7 +271,13 @@ def evaluate(
             ):
                 last_event = previous_last_event
             return Outcome(
-                Bucket(bucket.key, event.occurred, event.occurred + trigger.within, 0, last_event)
+                Bucket(
+                    bucket.key,
+                    event.occurred,
+                    event.occurred + trigger.within,
+                    0,
+                    last_event,
+                )
             )
         return Outcome(bucket)
 

@@ -321,7 +321,23 @@ class CallWebhook(ActionBase):
 
 
 AnyAction = Annotated[
-    DoNothing | RunDeployment | PauseDeployment | ResumeDeployment | CancelFlowRun | DeleteFlowRun | ChangeFlowRunState | PauseWorkQueue | ResumeWorkQueue | SendNotification | CallWebhook | PauseAutomation | ResumeAutomation | SuspendFlowRun | ResumeFlowRun | PauseWorkPool | ResumeWorkPool,
+    DoNothing
+    | RunDeployment
+    | PauseDeployment
+    | ResumeDeployment
+    | CancelFlowRun
+    | DeleteFlowRun
+    | ChangeFlowRunState
+    | PauseWorkQueue
+    | ResumeWorkQueue
+    | SendNotification
+    | CallWebhook
+    | PauseAutomation
+    | ResumeAutomation
+    | SuspendFlowRun
+    | ResumeFlowRun
+    | PauseWorkPool
+    | ResumeWorkPool,
     Field(discriminator="type"),
 ]
 

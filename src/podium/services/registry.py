@@ -120,3 +120,18 @@ SERVICES.append(
         _create_lease_expiry,
     )
 )
+
+
+def _create_proactive_triggers(database: Database, settings: Settings) -> Service:
+    from podium.automations.service import EvaluateProactiveTriggers
+
+    return EvaluateProactiveTriggers(database)
+
+
+SERVICES.append(
+    ServiceEntry(
+        "proactive_triggers",
+        "Fires automations whose Proactive triggers saw too few events.",
+        _create_proactive_triggers,
+    )
+)

@@ -144,7 +144,9 @@ async def update_automation(
         raise ObjectNotFound(NOT_FOUND)
     # The trigger ids changed, so the old counting windows no longer apply.
     await _delete_trigger_state(connection, automation_id)
-    await _relate_selected_deployments(connection, await read_automation(connection, automation_id))
+    await _relate_selected_deployments(
+        connection, await read_automation(connection, automation_id)
+    )
 
 
 async def set_automation_enabled(
@@ -167,7 +169,9 @@ async def delete_automation(connection: AsyncConnection, automation_id: UUID) ->
 
 async def delete_automations(connection: AsyncConnection, where: Clause) -> list[UUID]:
     """Delete matching automations with their trigger state and relations."""
-    ids = list((await connection.execute(sa.select(automations.c.id).where(where))).scalars())
+    ids = list(
+        (await connection.execute(sa.select(automations.c.id).where(where))).scalars()
+    )
     if not ids:
         return []
     for table in (
@@ -180,7 +184,9 @@ async def delete_automations(connection: AsyncConnection, where: Clause) -> list
     return ids
 
 
-async def _delete_trigger_state(connection: AsyncConnection, automation_id: UUID) -> None:
+async def _delete_trigger_state(
+    connection: AsyncConnection, automation_id: UUID
+) -> None:
     for table in (automation_buckets, composite_trigger_child_firings):
         await connection.execute(
             sa.delete(table).where(table.c.automation_id == automation_id)
@@ -201,7 +207,11 @@ async def relate_automation_to_resource(
     await connection.execute(
         statement.on_conflict_do_update(
             index_elements=[table.c.automation_id, table.c.resource_id],
-            set_={"owned_by_resource": sa.or_(table.c.owned_by_resource, sa.literal(owned))},
+            set_={
+                "owned_by_resource": sa.or_(
+                    table.c.owned_by_resource, sa.literal(owned)
+                )
+            },
         )
     )
 
@@ -224,7 +234,10 @@ async def _relate_selected_deployments(
     }
     for deployment_id in sorted(deployment_ids):
         await relate_automation_to_resource(
-            connection, automation.id, f"prefect.deployment.{deployment_id}", owned=False
+            connection,
+            automation.id,
+            f"prefect.deployment.{deployment_id}",
+            owned=False,
         )
 
 
@@ -323,13 +336,19 @@ async def write_bucket(
     )
     await connection.execute(
         statement.on_conflict_do_update(
-            index_elements=[table.c.automation_id, table.c.trigger_id, table.c.bucketing_key],
+            index_elements=[
+                table.c.automation_id,
+                table.c.trigger_id,
+                table.c.bucketing_key,
+            ],
             set_={**values, "updated": dt.datetime.now(dt.UTC)},
         )
     )
 
 
-async def delete_closed_buckets(connection: AsyncConnection, ended_before: dt.datetime) -> int:
+async def delete_closed_buckets(
+    connection: AsyncConnection, ended_before: dt.datetime
+) -> int:
     result = await connection.execute(
         sa.delete(automation_buckets).where(automation_buckets.c.end <= ended_before)
     )
@@ -389,7 +408,9 @@ async def read_child_firings(
         await connection.execute(
             sa.delete(table).where(*where, table.c.child_fired_at < fired_after)
         )
-    query = sa.select(table.c.child_firing).where(*where).order_by(table.c.child_fired_at)
+    query = (
+        sa.select(table.c.child_firing).where(*where).order_by(table.c.child_fired_at)
+    )
     return list((await connection.execute(query.with_for_update())).scalars())
 
 
