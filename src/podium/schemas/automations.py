@@ -12,8 +12,10 @@ from uuid import UUID
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     PlainSerializer,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -132,8 +134,18 @@ class SequenceTrigger(TriggerModel):
         return len(self.triggers)
 
 
+def _trigger_type(value: Any) -> str:
+    # A trigger without a type is an event trigger, as in the Prefect API.
+    if isinstance(value, dict):
+        return str(value.get("type", "event"))
+    return str(getattr(value, "type", "event"))
+
+
 AnyTrigger = Annotated[
-    EventTrigger | CompoundTrigger | SequenceTrigger, Field(discriminator="type")
+    Annotated[EventTrigger, Tag("event")]
+    | Annotated[CompoundTrigger, Tag("compound")]
+    | Annotated[SequenceTrigger, Tag("sequence")],
+    Discriminator(_trigger_type),
 ]
 CompositeTrigger = CompoundTrigger | SequenceTrigger
 CompoundTrigger.model_rebuild()
