@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 
-NOW = dt.datetime.now(dt.UTC)
-
 
 def automation_body(name: str = "auto", **fields: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -85,12 +83,12 @@ async def test_create_automation_returns_body(client: httpx.AsyncClient) -> None
 
 async def test_create_automation_resets_trigger_id(client: httpx.AsyncClient) -> None:
     body = automation_body()
-    given = str(uuid.uuid4())
-    body["trigger"]["id"] = given
+    client_trigger_id = str(uuid.uuid4())
+    body["trigger"]["id"] = client_trigger_id
 
     created = (await client.post("/automations/", json=body)).json()
 
-    assert created["trigger"]["id"] != given
+    assert created["trigger"]["id"] != client_trigger_id
 
 
 async def test_create_automation_unknown_field_422(client: httpx.AsyncClient) -> None:
@@ -313,7 +311,7 @@ async def test_action_records_automation_events(client: httpx.AsyncClient) -> No
         actions=[{"type": "do-nothing"}, {"type": "cancel-flow-run"}],
     )
     await emit(client, f"test.ping.{token}", "test.thing")
-    wanted = {
+    expected = {
         "prefect.automation.triggered",
         "prefect.automation.action.triggered",
         "prefect.automation.action.executed",
@@ -324,9 +322,9 @@ async def test_action_records_automation_events(client: httpx.AsyncClient) -> No
         flt = {"resource": {"id": [f"prefect.automation.{automation['id']}"]}}
         page = (await client.post("/events/filter", json={"filter": flt})).json()
         found = {event["event"] for event in page["events"]}
-        return found if wanted <= found else None
+        return found if expected <= found else None
 
-    assert await poll(names) == wanted
+    assert await poll(names) == expected
 
 
 async def test_disabled_automation_does_not_fire(client: httpx.AsyncClient) -> None:

@@ -1,10 +1,10 @@
 """Evaluate automations against stored events and over time, and act on firings.
 
 `AutomationEngine.receive` is called with every batch of events that a
-write transaction committed (see `podium.events.EventsRuntime`). It only
-queues them; one task judges each event against the enabled event triggers,
-updates their buckets in short write transactions, and carries out the
-actions of the automations that fired. `evaluate_proactive` is the periodic
+write transaction committed (see `podium.events.EventsRuntime`), and it
+only queues them. One task then judges each event against the enabled event
+triggers and updates their buckets in short write transactions. It also
+carries out the actions of the automations that fired. `evaluate_proactive` is the periodic
 step for Proactive triggers, run by `EvaluateProactiveTriggers`.
 
 The engine caches the enabled automations and reloads them whenever the
@@ -120,8 +120,12 @@ class AutomationEngine:
         self.database = database
         self.loaded = LoadedAutomations()
         self._snapshot: tuple[dt.datetime | None, int] | None = None
-        self._queue: asyncio.Queue[ReceivedEvent] = asyncio.Queue(MAX_QUEUED_EVENTS)
+        # None wakes the task up to stop.
+        self._queue: asyncio.Queue[ReceivedEvent | None] = asyncio.Queue(
+            MAX_QUEUED_EVENTS
+        )
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self._dropped = 0
 
     # Reactive evaluation ---------------------------------------------------------
@@ -142,18 +146,32 @@ class AutomationEngine:
 
     async def start(self) -> None:
         if self._task is None:
+            self._stopping = False
             self._task = asyncio.create_task(self._run(), name="podium-automations")
 
-    async def stop(self) -> None:
+    async def stop(self, timeout_seconds: float = 5.0) -> None:
+        """Finish the event in progress, drop the rest, then end the task.
+
+        Cancelling in the middle of a transaction would leave its connection
+        unusable, so the task is only cancelled after `timeout_seconds`.
+        """
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping = True
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)
+        done, _ = await asyncio.wait({self._task}, timeout=timeout_seconds)
+        if not done:
+            logger.warning(
+                "Automations did not stop within %.1f s; cancelling.", timeout_seconds
+            )
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         self._task = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             batch = [await self._queue.get()]
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
@@ -162,6 +180,10 @@ class AutomationEngine:
             except Exception:
                 logger.exception("Reading automations failed; using the loaded ones.")
             for event in batch:
+                if self._stopping:
+                    return
+                if event is None:
+                    continue
                 try:
                     await self.react(event)
                 except Exception:
