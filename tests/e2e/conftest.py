@@ -168,15 +168,3 @@ def run_flow_script(prefect_python: Path, podium_api_url: str, tmp_path: Path) -
         return json.loads(result.stdout.strip().splitlines()[-1])
 
     return run
-
-
-def wait_for(probe: Any, timeout: float = 15.0, interval: float = 0.1) -> Any:
-    """Call `probe` until it returns something truthy; fail after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s; last value {value!r}")

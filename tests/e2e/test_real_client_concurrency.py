@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.e2e.conftest import wait_for
+from tests.e2e.support import wait_for
 
 pytestmark = pytest.mark.e2e
 

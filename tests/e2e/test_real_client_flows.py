@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.e2e.conftest import wait_for
+from tests.e2e.support import wait_for
 
 
 def task_runs_of(api: httpx.Client, flow_run_id: str) -> list[dict[str, Any]]:
@@ -102,7 +102,7 @@ def test_task_fails_once_then_retries(run_flow_script: Any, api: httpx.Client) -
 
     assert output["result"] == "ok"
     assert task_run["run_count"] == 2
-    assert "AwaitingRetry" in names
+    assert "Retrying" in names
     assert names[-1] == "Completed"
 
 

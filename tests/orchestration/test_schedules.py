@@ -290,3 +290,40 @@ def test_plan_fill_never_due_at_once() -> None:
     plan = plan_fill(every_minute, now, None, FillLimits(dt.timedelta(days=1), 5, 2))
     assert plan.next_fill is not None
     assert plan.next_fill > now
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MINUTELY;INTERVAL=7",
+        "FREQ=HOURLY;INTERVAL=5;BYMINUTE=15,45",
+        "FREQ=DAILY;INTERVAL=3;BYHOUR=2;BYMINUTE=30",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,FR",
+        "DTSTART:20230105T103000\nRRULE:FREQ=HOURLY;INTERVAL=13",
+        "FREQ=DAILY;UNTIL=20240310T120000Z",
+    ],
+)
+def test_rrule_skip_ahead_keeps_times(rule: str) -> None:
+    from dateutil.rrule import rrulestr
+
+    start = utc(2024, 3, 9, 18)
+    fast = take(rrule_occurrences(rule, NEW_YORK, start), 20)
+    anchor = RRULE_DEFAULT_ANCHOR.replace(tzinfo=zone(NEW_YORK))
+    slow = rrulestr(rule, forceset=True, dtstart=anchor)
+    expected = [
+        t.replace(tzinfo=None).replace(tzinfo=t.tzinfo or zone(NEW_YORK), fold=0)
+        .astimezone(UTC)
+        for t in slow
+        if (t if t.tzinfo else t.replace(tzinfo=zone(NEW_YORK))) >= start - dt.timedelta(days=2)
+    ]
+    expected = sorted({t for t in expected if t >= start})[:20]
+    assert fast == expected
+
+
+def test_rrule_minutely_old_anchor_is_fast() -> None:
+    import time
+
+    began = time.perf_counter()
+    times = take(rrule_occurrences("FREQ=MINUTELY", None, utc(2026, 1, 1)), 100)
+    assert len(times) == 100
+    assert time.perf_counter() - began < 1.0

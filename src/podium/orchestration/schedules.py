@@ -39,6 +39,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+from dateutil import rrule
 from dateutil.rrule import rruleset, rrulestr
 
 UTC = dt.UTC
@@ -207,10 +208,48 @@ def rrule_occurrences(
     begin = start - _CLOCK_CHANGE_WINDOW
 
     def instants() -> Iterator[dt.datetime]:
-        for value in rules.xafter(_comparable(begin, rules, tz), inc=True):
+        begin_value = _comparable(begin, rules, tz)
+        for value in _skip_ahead(rules, begin_value).xafter(begin_value, inc=True):
             yield _rrule_instant(value, tz)
 
     return _increasing(instants(), start)
+
+
+# Whole periods a rule may be moved by without changing its times.
+_PERIODS = {
+    rrule.SECONDLY: dt.timedelta(seconds=1),
+    rrule.MINUTELY: dt.timedelta(minutes=1),
+    rrule.HOURLY: dt.timedelta(hours=1),
+    rrule.DAILY: dt.timedelta(days=1),
+    rrule.WEEKLY: dt.timedelta(weeks=1),
+}
+
+
+def _skip_ahead(rules: rruleset, begin: dt.datetime) -> rruleset:
+    """Move a lone rule's DTSTART forward to just before `begin`.
+
+    dateutil walks every occurrence from DTSTART, which for a minutely rule
+    anchored years ago means millions of steps. Moving DTSTART by a whole
+    number of `INTERVAL` periods keeps every later occurrence, including
+    the BYxxx parts that default to DTSTART's fields. Rules with COUNT,
+    several rules, or RDATE/EXDATE are left alone, because moving them would
+    change the result. This reads dateutil's private attributes (checked
+    against python-dateutil 2.9).
+    """
+    inner = rules._rrule
+    if len(inner) != 1 or rules._rdate or rules._exrule or rules._exdate:
+        return rules
+    rule = inner[0]
+    period = _PERIODS.get(rule._freq)
+    if period is None or rule._count is not None:
+        return rules
+    step = period * rule._interval
+    periods = (begin - rule._dtstart) // step - 1
+    if periods <= 0:
+        return rules
+    moved = rruleset()
+    moved.rrule(rule.replace(dtstart=rule._dtstart + periods * step))
+    return moved
 
 
 def _comparable(instant: dt.datetime, rules: rruleset, tz: ZoneInfo) -> dt.datetime:
