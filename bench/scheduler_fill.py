@@ -38,7 +38,7 @@ async def create_deployments(
             "schedules": [{"schedule": {"cron": "* * * * *"}, "active": True}],
             "enforce_parameter_schema": False,
         }
-        # The Prefect server on SQLite answers 503 when its database is busy
+        # The Prefect server on SQLite returns 503 when its database is busy
         # and sometimes drops a kept-alive connection, so a create is retried
         # a few times. A retried request counts towards the creation time.
         for attempt in range(10):

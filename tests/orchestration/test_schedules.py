@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from podium.orchestration import schedules
 from podium.orchestration.schedules import (
     RRULE_DEFAULT_ANCHOR,
     FillLimits,
@@ -303,21 +304,14 @@ def test_plan_fill_never_due_at_once() -> None:
         "FREQ=DAILY;UNTIL=20240310T120000Z",
     ],
 )
-def test_rrule_skip_ahead_keeps_times(rule: str) -> None:
-    from dateutil.rrule import rrulestr
-
+def test_rrule_skip_ahead_keeps_times(
+    rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     start = utc(2024, 3, 9, 18)
     fast = take(rrule_occurrences(rule, NEW_YORK, start), 20)
-    anchor = RRULE_DEFAULT_ANCHOR.replace(tzinfo=zone(NEW_YORK))
-    slow = rrulestr(rule, forceset=True, dtstart=anchor)
-    expected = [
-        t.replace(tzinfo=None).replace(tzinfo=t.tzinfo or zone(NEW_YORK), fold=0)
-        .astimezone(UTC)
-        for t in slow
-        if (t if t.tzinfo else t.replace(tzinfo=zone(NEW_YORK))) >= start - dt.timedelta(days=2)
-    ]
-    expected = sorted({t for t in expected if t >= start})[:20]
-    assert fast == expected
+    monkeypatch.setattr(schedules, "_skip_ahead", lambda rules, begin: rules)
+    slow = take(rrule_occurrences(rule, NEW_YORK, start), 20)
+    assert fast == slow
 
 
 def test_rrule_minutely_old_anchor_is_fast() -> None:

@@ -43,10 +43,10 @@ async def _offset(
 
 
 def LimitBody() -> Any:  # noqa: N802 - named like FastAPI's own Body()
-    """A `limit` body field: the page size, at most `MAX_LIMIT`; null means the max."""
+    """Declare a `limit` body field: the page size, at most `MAX_LIMIT` (null: the maximum)."""
     return Depends(_limit)
 
 
 def OffsetBody() -> Any:  # noqa: N802
-    """An `offset` body field: the number of items to skip; null means 0."""
+    """Declare an `offset` body field: the number of items to skip (null: 0)."""
     return Depends(_offset)

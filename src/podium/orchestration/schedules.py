@@ -18,10 +18,10 @@ turned into instants by these two rules.
   spring-forward night runs at 03:30 EDT. When that instant equals another
   occurrence the two produce one run.
 
-Intervals shorter than a day are elapsed time, as in the Prefect API: they
-fire every `interval` of real time from the anchor, whatever the clocks say.
-Every such occurrence is a distinct instant, so on a fall-back night an
-hourly interval runs at both 01:00 BST and 01:00 GMT in London. An interval
+Intervals shorter than a day are elapsed time, as in Prefect 3.9.1: they
+fire every `interval` of real time from the anchor, whatever the local
+clock shows. Every such occurrence is a distinct instant, so on a fall-back
+night an hourly interval runs at both 01:00 BST and 01:00 GMT in London. An interval
 of whole days plus a remainder moves the days on the wall clock and the
 remainder in elapsed time.
 
