@@ -100,3 +100,28 @@ async def test_filter_flows_rejects_limit_over_maximum(
 
     assert response.status_code == 422
     assert response.json()["exception_detail"][0]["loc"] == ["body", "limit"]
+
+
+async def test_filter_endpoints_accept_null_paging_and_sort(
+    client: httpx.AsyncClient,
+) -> None:
+    # The Prefect CLI sends explicit nulls for paging and sort; each means
+    # the default, as on Prefect's own server.
+    body = {"sort": None, "limit": None, "offset": None}
+    for path in (
+        "/flows/filter",
+        "/flow_runs/filter",
+        "/task_runs/filter",
+        "/deployments/filter",
+        "/logs/filter",
+        "/variables/filter",
+        "/artifacts/filter",
+        "/block_documents/filter",
+        "/automations/filter",
+        "/work_pools/filter",
+        "/work_queues/filter",
+        "/concurrency_limits/filter",
+        "/v2/concurrency_limits/filter",
+    ):
+        response = await client.post(path, json=body)
+        assert response.status_code == 200, f"{path}: {response.text}"

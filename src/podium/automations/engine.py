@@ -8,9 +8,11 @@ carries out the actions of the automations that fired. `evaluate_proactive` is t
 step for Proactive triggers, run by `EvaluateProactiveTriggers`.
 
 The engine caches the enabled automations and reloads them whenever the
-latest update time or the count of automations changes, which it checks
-before each batch of events, so edits made by any process take effect on
-the next event.
+latest update time or the count of automations changes. Before each batch
+of events it checks that snapshot if this process edited automations since
+the last check, and otherwise at most every `SNAPSHOT_CHECK_SECONDS`. So
+local edits take effect on the next event, and edits made by another
+process within that time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +63,10 @@ logger = logging.getLogger(__name__)
 # Buckets stay this long after their window ended before they are swept, as
 # the Prefect server's default.
 EXPIRED_BUCKET_BUFFER = dt.timedelta(seconds=60)
+
+# Seconds between two reads of the automations' snapshot when this process
+# made no edit in between; bounds how late another process's edit applies.
+SNAPSHOT_CHECK_SECONDS = 1.0
 
 # Events waiting for evaluation; past this, new events are dropped (logged),
 # so a stuck evaluation cannot grow memory without bound.
@@ -120,6 +127,8 @@ class AutomationEngine:
         self.database = database
         self.loaded = LoadedAutomations()
         self._snapshot: tuple[dt.datetime | None, int] | None = None
+        self._checked_edits: int | None = None
+        self._checked_at = 0.0
         # None wakes the task up to stop.
         self._queue: asyncio.Queue[ReceivedEvent | None] = asyncio.Queue(
             MAX_QUEUED_EVENTS
@@ -176,7 +185,7 @@ class AutomationEngine:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self.refresh()
+                await self._refresh_if_due()
             except Exception:
                 logger.exception("Reading automations failed; using the loaded ones.")
             for event in batch:
@@ -192,6 +201,22 @@ class AutomationEngine:
                         event.id,
                         event.event,
                     )
+
+    async def _refresh_if_due(self) -> None:
+        """Refresh after a local edit, or when the last check is old enough."""
+        edits = storage.local_edit_count()
+        now = time.monotonic()
+        if (
+            edits == self._checked_edits
+            and now - self._checked_at < SNAPSHOT_CHECK_SECONDS
+        ):
+            return
+        # NOTE: an edit counts before its transaction commits, so a check that
+        # runs in between still reads the old rows; the next timed check
+        # (within SNAPSHOT_CHECK_SECONDS) picks the edit up.
+        self._checked_edits = edits
+        self._checked_at = now
+        await self.refresh()
 
     async def refresh(self, force: bool = False) -> None:
         """Reload the automations if any was created, changed or deleted."""

@@ -102,7 +102,10 @@ class DeploymentCreate(TaggedActionModel):
     concurrency_options: ConcurrencyOptions | None = None
     global_concurrency_limit_id: UUID | None = None
     enforce_parameter_schema: bool = True
-    parameter_openapi_schema: dict[str, Any] | None = None
+    # An omitted schema accepts any parameters, so enforcement stays usable.
+    parameter_openapi_schema: dict[str, Any] | None = Field(
+        default_factory=lambda: {"type": "object", "properties": {}}
+    )
     parameters: dict[str, Any] = Field(default_factory=dict)
     labels: Labels | None = None
     pull_steps: list[dict[str, Any]] | None = None

@@ -45,6 +45,22 @@ SORTS: dict[AutomationSort, list[Any]] = {
     AutomationSort.NAME_DESC: [automations.c.name.desc(), automations.c.id],
 }
 
+# Count of writes to the automations table made by this process. The engine
+# compares it before each batch of events, so it reloads after a local edit
+# without querying the database for every event.
+_local_edits = 0
+
+
+def local_edit_count() -> int:
+    """Return how many times this process has written automations."""
+    return _local_edits
+
+
+def _count_local_edit() -> None:
+    global _local_edits
+    _local_edits += 1
+
+
 _STORED_FIELDS = {
     "name",
     "description",
@@ -81,6 +97,7 @@ async def create_automation(
     connection: AsyncConnection, automation: AutomationCreate
 ) -> Automation:
     reset_trigger_ids(automation.trigger)
+    _count_local_edit()
     statement = (
         sa.insert(automations).values(**_values(automation)).returning(*automations.c)
     )
@@ -135,6 +152,7 @@ async def update_automation(
     connection: AsyncConnection, automation_id: UUID, update: AutomationUpdate
 ) -> None:
     reset_trigger_ids(update.trigger)
+    _count_local_edit()
     result = await connection.execute(
         sa.update(automations)
         .where(automations.c.id == automation_id)
@@ -155,6 +173,7 @@ async def set_automation_enabled(
     current = await read_automation(connection, automation_id)
     # Enabling re-checks the rules that only apply to enabled automations.
     Automation.model_validate({**current.model_dump(), "enabled": update.enabled})
+    _count_local_edit()
     await connection.execute(
         sa.update(automations)
         .where(automations.c.id == automation_id)
@@ -174,6 +193,7 @@ async def delete_automations(connection: AsyncConnection, where: Clause) -> list
     )
     if not ids:
         return []
+    _count_local_edit()
     for table in (
         automation_buckets,
         composite_trigger_child_firings,

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from podium.storage.sqlite_driver import connect_sqlite
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +65,19 @@ class Database:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
     def _sqlite_engine(self, echo: bool, pool_size: int, immediate: bool) -> AsyncEngine:
+        # Each statement makes one trip to the connection's thread instead of
+        # four (see podium.storage.sqlite_driver).
         engine = create_async_engine(
             self.url,
             echo=echo,
             pool_size=pool_size,
             max_overflow=0,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            async_creator=partial(
+                connect_sqlite,
+                os.path.abspath(str(self.url.database)),
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
+                check_same_thread=False,
+            ),
         )
 
         @sa.event.listens_for(engine.sync_engine, "connect")

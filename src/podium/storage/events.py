@@ -95,6 +95,25 @@ def _resource_rows(event: ReceivedEvent) -> list[dict[str, Any]]:
     return [primary, *related]
 
 
+# The two INSERTs of `write_events` per backend, built once. They take their
+# rows as execute-many parameters, so SQLAlchemy compiles each only once.
+_inserts: dict[str, tuple[sa.Insert, sa.Insert]] = {}
+
+
+def _insert_statements(connection: AsyncConnection) -> tuple[sa.Insert, sa.Insert]:
+    name = connection.dialect.name
+    if name not in _inserts:
+        new_events = (
+            dialect.insert(connection, events)
+            .on_conflict_do_nothing(index_elements=[events.c.id])
+            .returning(events.c.id)
+        )
+        # One event may list the same resource twice in the same role.
+        resources = dialect.insert(connection, event_resources).on_conflict_do_nothing()
+        _inserts[name] = (new_events, resources)
+    return _inserts[name]
+
+
 async def write_events(
     connection: AsyncConnection, received: Sequence[ReceivedEvent]
 ) -> list[ReceivedEvent]:
@@ -102,26 +121,17 @@ async def write_events(
 
     The events reach the live stream after the transaction commits.
     """
+    insert_events, insert_resources = _insert_statements(connection)
     unique = list({event.id: event for event in received}.values())
     inserted: set[UUID] = set()
     for chunk in _chunks(unique, INSERT_CHUNK_ROWS):
-        statement = (
-            dialect.insert(connection, events)
-            .values([_event_row(event) for event in chunk])
-            .on_conflict_do_nothing(index_elements=[events.c.id])
-            .returning(events.c.id)
-        )
-        inserted.update((await connection.execute(statement)).scalars())
+        rows = [_event_row(event) for event in chunk]
+        inserted.update((await connection.execute(insert_events, rows)).scalars())
     new_events = [event for event in unique if event.id in inserted]
 
     resource_rows = [row for event in new_events for row in _resource_rows(event)]
-    for rows in _chunks(resource_rows, INSERT_CHUNK_ROWS):
-        # One event may list the same resource twice in the same role.
-        await connection.execute(
-            dialect.insert(connection, event_resources)
-            .values(list(rows))
-            .on_conflict_do_nothing()
-        )
+    for chunk in _chunks(resource_rows, INSERT_CHUNK_ROWS):
+        await connection.execute(insert_resources, list(chunk))
     _hold_until_commit(connection, new_events)
     return new_events
 

@@ -5,11 +5,14 @@ the new state, after the flow run row is updated. It stores a
 `prefect.flow-run.<State name>` event shaped as the Prefect 3.9.1 server
 makes it: the flow run is the resource, and the flow, deployment, work
 queue, work pool, parent task run, tags and creator are related resources.
+Set_state reads the names of those related rows in the query that loads the
+flow run (`with_event_context`), so the event costs no extra read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any, Protocol
 from uuid import UUID
@@ -17,7 +20,12 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.schemas.events import RESOURCE_ID, RESOURCE_NAME, RESOURCE_ROLE, Event
+from podium.schemas.events import (
+    RESOURCE_ID,
+    RESOURCE_NAME,
+    RESOURCE_ROLE,
+    ReceivedEvent,
+)
 from podium.storage.events import record_event
 from podium.storage.tables import flow_runs, flows, task_runs
 from podium.storage.tables.deployments import deployments
@@ -75,24 +83,94 @@ def state_payload(state: StateLike | None) -> dict[str, str] | None:
     return payload
 
 
+# The related rows an event names, read in the same query as the flow run:
+# each label is EVENT_CONTEXT_PREFIX + "<resource>_<column>".
+EVENT_CONTEXT_PREFIX = "event__"
+
+_parent_task_runs = task_runs.alias("event_parent_task_runs")
+
+_CONTEXT_COLUMNS: dict[str, sa.ColumnElement[Any]] = {
+    "flow_id": flows.c.id,
+    "flow_name": flows.c.name,
+    "flow_tags": flows.c.tags,
+    "deployment_id": deployments.c.id,
+    "deployment_name": deployments.c.name,
+    "deployment_tags": deployments.c.tags,
+    "work_queue_id": work_queues.c.id,
+    "work_queue_name": work_queues.c.name,
+    "work_pool_id": work_pools.c.id,
+    "work_pool_name": work_pools.c.name,
+    "work_pool_type": work_pools.c.type,
+    "parent_id": _parent_task_runs.c.id,
+    "parent_name": _parent_task_runs.c.name,
+    "parent_tags": _parent_task_runs.c.tags,
+}
+
+
+def event_context_columns() -> list[sa.Label[Any]]:
+    """Return the labelled columns that `with_event_context` joins in."""
+    return [
+        column.label(EVENT_CONTEXT_PREFIX + key)
+        for key, column in _CONTEXT_COLUMNS.items()
+    ]
+
+
+def with_event_context(runs: sa.FromClause) -> sa.FromClause:
+    """Outer-join a FROM clause that contains `flow_runs` to the rows its
+    state-change events name: flow, deployment, work queue and pool, and
+    parent task run."""
+    return (
+        runs.outerjoin(flows, flows.c.id == flow_runs.c.flow_id)
+        .outerjoin(deployments, deployments.c.id == flow_runs.c.deployment_id)
+        .outerjoin(work_queues, work_queues.c.id == flow_runs.c.work_queue_id)
+        .outerjoin(work_pools, work_pools.c.id == work_queues.c.work_pool_id)
+        .outerjoin(
+            _parent_task_runs,
+            _parent_task_runs.c.id == flow_runs.c.parent_task_run_id,
+        )
+    )
+
+
+_SELECT_RUN_WITH_CONTEXT = (
+    sa.select(flow_runs, *event_context_columns())
+    .select_from(with_event_context(flow_runs))
+    .where(flow_runs.c.id == sa.bindparam("flow_run_id"))
+)
+
+
 async def record_flow_run_state_change(
     connection: AsyncConnection,
     flow_run_id: UUID,
     initial_state: StateLike | None,
     validated_state: StateLike,
+    run: Mapping[str, Any] | None = None,
 ) -> None:
     """Store the event for a flow run's new state in the caller's transaction.
 
-    The event id is the new state's id, so recording the same state twice
-    stores one event. Does nothing if the flow run does not exist.
+    `run` is the flow run's row as it is after the transition, with the
+    `event_context_columns`; without it the row is read here. The event id
+    is the new state's id, so recording the same state twice stores one
+    event. Does nothing if the flow run does not exist.
     """
-    run = (
-        await connection.execute(
-            sa.select(flow_runs).where(flow_runs.c.id == flow_run_id)
-        )
-    ).first()
     if run is None:
-        return
+        result = await connection.execute(
+            _SELECT_RUN_WITH_CONTEXT, {"flow_run_id": flow_run_id}
+        )
+        row = result.mappings().first()
+        if row is None:
+            return
+        run = row
+    event = state_change_event(run, initial_state, validated_state)
+    await record_event(connection, event)
+
+
+def state_change_event(
+    run: Mapping[str, Any],
+    initial_state: StateLike | None,
+    validated_state: StateLike,
+    received: dt.datetime | None = None,
+) -> ReceivedEvent:
+    """Build the `prefect.flow-run.<State name>` event for a flow run's row."""
     occurred = validated_state.timestamp
     follows = None
     if (
@@ -100,19 +178,19 @@ async def record_flow_run_state_change(
         and abs(occurred - initial_state.timestamp) < FOLLOWS_WINDOW
     ):
         follows = initial_state.id
-    event = Event(
+    return ReceivedEvent(
         occurred=occurred,
         event=f"prefect.flow-run.{validated_state.name}",
         resource={
-            RESOURCE_ID: f"prefect.flow-run.{run.id}",
-            RESOURCE_NAME: run.name,
-            "prefect.run-count": str(run.run_count),
+            RESOURCE_ID: f"prefect.flow-run.{run['id']}",
+            RESOURCE_NAME: run["name"],
+            "prefect.run-count": str(run["run_count"]),
             "prefect.state-message": _truncated(validated_state.message),
             "prefect.state-name": validated_state.name or "",
             "prefect.state-timestamp": occurred.astimezone(dt.UTC).isoformat(),
             "prefect.state-type": _state_type(validated_state),
         },
-        related=await _related_resources(connection, run),
+        related=_related_resources(run),
         payload={
             "intended": {
                 "from": _state_type(initial_state)
@@ -125,66 +203,51 @@ async def record_flow_run_state_change(
         },
         id=validated_state.id,
         follows=follows,
+        received=received or dt.datetime.now(dt.UTC),
     )
-    await record_event(connection, event.receive())
 
 
-def _related(kind: str, row: Any, **labels: str) -> dict[str, str]:
+def _related(
+    run: Mapping[str, Any], key: str, kind: str, **labels: str
+) -> dict[str, str] | None:
+    row_id = run[f"{EVENT_CONTEXT_PREFIX}{key}_id"]
+    if row_id is None:
+        return None
     return {
-        RESOURCE_ID: f"prefect.{kind}.{row.id}",
+        RESOURCE_ID: f"prefect.{kind}.{row_id}",
         RESOURCE_ROLE: kind,
-        RESOURCE_NAME: row.name,
+        RESOURCE_NAME: run[f"{EVENT_CONTEXT_PREFIX}{key}_name"],
         **labels,
     }
 
 
-async def _row_by_id(
-    connection: AsyncConnection, table: sa.Table, row_id: UUID | None
-) -> Any:
-    if row_id is None:
-        return None
-    return (
-        await connection.execute(sa.select(table).where(table.c.id == row_id))
-    ).first()
-
-
-async def _related_resources(
-    connection: AsyncConnection, run: Any
-) -> list[dict[str, str]]:
-    flow = await _row_by_id(connection, flows, run.flow_id)
-    deployment = await _row_by_id(connection, deployments, run.deployment_id)
-    work_queue = await _row_by_id(connection, work_queues, run.work_queue_id)
-    work_pool = await _row_by_id(
-        connection,
-        work_pools,
-        work_queue.work_pool_id if work_queue is not None else None,
-    )
-    parent = await _row_by_id(connection, task_runs, run.parent_task_run_id)
-
+def _related_resources(run: Mapping[str, Any]) -> list[dict[str, str]]:
     related = []
-    tags = set(run.tags or [])
-    for kind, row in (
-        ("flow", flow),
-        ("deployment", deployment),
-        ("work-queue", work_queue),
+    tags = set(run["tags"] or [])
+    for key, kind in (
+        ("flow", "flow"),
+        ("deployment", "deployment"),
+        ("work_queue", "work-queue"),
     ):
-        if row is not None:
-            related.append(_related(kind, row))
-            tags.update(getattr(row, "tags", None) or [])
+        resource = _related(run, key, kind)
+        if resource is not None:
+            related.append(resource)
+            tags.update(run.get(f"{EVENT_CONTEXT_PREFIX}{key}_tags") or [])
+    pool_type = run[f"{EVENT_CONTEXT_PREFIX}work_pool_type"]
+    work_pool = _related(
+        run, "work_pool", "work-pool", **{"prefect.work-pool.type": pool_type}
+    )
     if work_pool is not None:
-        related.append(
-            _related(
-                "work-pool", work_pool, **{"prefect.work-pool.type": work_pool.type}
-            )
-        )
+        related.append(work_pool)
+    parent = _related(run, "parent", "task-run")
     if parent is not None:
-        related.append(_related("task-run", parent))
-        tags.update(parent.tags or [])
+        related.append(parent)
+        tags.update(run[f"{EVENT_CONTEXT_PREFIX}parent_tags"] or [])
     related += [
         {RESOURCE_ID: f"prefect.tag.{tag}", RESOURCE_ROLE: "tag"}
         for tag in sorted(tags)
     ]
-    return related + _creator(run.created_by)
+    return related + _creator(run["created_by"])
 
 
 def _creator(created_by: dict[str, Any] | None) -> list[dict[str, str]]:

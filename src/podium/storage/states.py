@@ -40,7 +40,11 @@ from podium.schemas.states import (
     default_state_name,
 )
 from podium.storage.deployment_concurrency import check_deployment_concurrency
-from podium.storage.flow_run_events import record_flow_run_state_change
+from podium.storage.flow_run_events import (
+    event_context_columns,
+    record_flow_run_state_change,
+    with_event_context,
+)
 from podium.storage.tables import flow_run_states, flow_runs, task_run_states, task_runs
 from podium.storage.tables.base import utcnow
 
@@ -71,8 +75,19 @@ class RunTables:
 
     @cached_property
     def load_for_update(self) -> sa.Select[Any]:
-        """Select a run (`run_id` parameter) and its state, locking the run row."""
-        query = with_current_state(self, sa.select(self.runs))
+        """Select a run (`run_id` parameter) and its state, locking the run row.
+
+        A flow run also gets the names its state-change event needs, so the
+        event costs no further read.
+        """
+        join = self.runs.outerjoin(
+            self.states, self.states.c.id == self.runs.c.state_id
+        )
+        columns: list[Any] = [self.runs, *current_state_columns(self)]
+        if self.kind is RunKind.FLOW_RUN:
+            join = with_event_context(join)
+            columns += event_context_columns()
+        query = sa.select(*columns).select_from(join)
         query = query.where(self.runs.c.id == sa.bindparam("run_id"))
         return query.with_for_update(of=self.runs)
 
@@ -380,8 +395,10 @@ async def set_run_state(
         assert result.state is not None
         await write_state(connection, tables, run_id, result.state, result.run_updates)
         if tables.kind is RunKind.FLOW_RUN:
+            # The row as just written: the loaded values with the updates.
+            current = {**run, **(result.run_updates or {})}
             await record_flow_run_state_change(
-                connection, run_id, initial_state, result.state
+                connection, run_id, initial_state, result.state, run=current
             )
         if snapshot.parent_task_run_id is not None:
             await _copy_to_parent_task_run(

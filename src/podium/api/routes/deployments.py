@@ -83,7 +83,7 @@ async def read_deployments(
     task_runs: TaskRunFilter | None = Body(None, embed=True),
     work_pools: WorkPoolFilter | None = Body(None, embed=True),
     work_pool_queues: WorkQueueFilter | None = Body(None, embed=True),
-    sort: DeploymentSort = Body(DeploymentSort.NAME_ASC),
+    sort: DeploymentSort | None = Body(DeploymentSort.NAME_ASC),
     limit: int = LimitBody(),
     offset: int = OffsetBody(),
 ) -> list[Deployment]:
@@ -91,7 +91,9 @@ async def read_deployments(
         deployments, flows, flow_runs, task_runs, work_pools, work_pool_queues
     )
     async with db.read() as connection:
-        return await storage.read_deployments(connection, where, sort, limit, offset)
+        return await storage.read_deployments(
+            connection, where, sort or DeploymentSort.NAME_ASC, limit, offset
+        )
 
 
 @router.post("/paginate")
@@ -103,7 +105,7 @@ async def paginate_deployments(
     task_runs: TaskRunFilter | None = Body(None, embed=True),
     work_pools: WorkPoolFilter | None = Body(None, embed=True),
     work_pool_queues: WorkQueueFilter | None = Body(None, embed=True),
-    sort: DeploymentSort = Body(DeploymentSort.NAME_ASC),
+    sort: DeploymentSort | None = Body(DeploymentSort.NAME_ASC),
     limit: int = LimitBody(),
     page: int = Body(1, ge=1),
 ) -> Page[Deployment]:
@@ -113,7 +115,11 @@ async def paginate_deployments(
     async with db.read() as connection:
         count = await storage.count_deployments(connection, where)
         results = await storage.read_deployments(
-            connection, where, sort, limit, (page - 1) * limit
+            connection,
+            where,
+            sort or DeploymentSort.NAME_ASC,
+            limit,
+            (page - 1) * limit,
         )
     pages = math.ceil(count / limit) if limit else 0
     return Page[Deployment](

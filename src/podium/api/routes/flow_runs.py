@@ -259,11 +259,15 @@ async def resume_flow_run(
     return state_response(result, written)
 
 
+# Without `since`, the graph includes every node of the run.
+GRAPH_EPOCH = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
 @router.get("/{id}/graph-v2")
 async def read_flow_run_graph_v2(
     id: UUID,  # noqa: A002
     db: DatabaseDep,
-    since: dt.datetime = dt.datetime.min.replace(tzinfo=dt.UTC),
+    since: dt.datetime = GRAPH_EPOCH,
 ) -> dict[str, Any]:
     async with db.read() as connection:
         return await run_graph.read_flow_run_graph(connection, id, as_utc(since))

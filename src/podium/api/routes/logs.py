@@ -48,13 +48,17 @@ async def create_logs(logs: list[LogCreate], request: Request, db: DatabaseDep) 
 async def read_logs(
     db: DatabaseDep,
     logs: Annotated[LogFilter | None, Body(embed=True)] = None,
-    sort: Annotated[LogSort, Body()] = LogSort.TIMESTAMP_ASC,
+    sort: Annotated[LogSort | None, Body()] = LogSort.TIMESTAMP_ASC,
     limit: int = LimitBody(),
     offset: int = OffsetBody(),
 ) -> list[Log]:
     async with db.read() as connection:
         return await storage.read_logs(
-            connection, storage.logs_where(logs), sort, limit, offset
+            connection,
+            storage.logs_where(logs),
+            sort or LogSort.TIMESTAMP_ASC,
+            limit,
+            offset,
         )
 
 
