@@ -353,11 +353,13 @@ async def test_create_flow_run_enforces_schema(client: httpx.AsyncClient) -> Non
     assert skipped.status_code == 201
 
 
-async def test_create_flow_run_without_schema_when_enforced_returns_409(
+async def test_create_flow_run_with_null_schema_when_enforced_returns_409(
     client: httpx.AsyncClient,
 ) -> None:
     flow_id = await create_flow(client)
-    deployment = await create_deployment(client, flow_id)
+    deployment = await create_deployment(
+        client, flow_id, parameter_openapi_schema=None
+    )
     response = await client.post(
         f"/deployments/{deployment['id']}/create_flow_run", json={}
     )
@@ -650,3 +652,17 @@ async def test_work_queue_check_returns_queue(client: httpx.AsyncClient) -> None
     deployment = await create_deployment(client, flow_id, work_pool_name="pool")
     response = await client.get(f"/deployments/{deployment['id']}/work_queue_check")
     assert [q["name"] for q in response.json()] == ["default"]
+
+
+async def test_deployment_without_schema_accepts_runs(client: httpx.AsyncClient) -> None:
+    flow = (await client.post("/flows/", json={"name": "schemaless"})).json()
+    deployment = (
+        await client.post("/deployments/", json={"name": "plain", "flow_id": flow["id"]})
+    ).json()
+
+    run = await client.post(
+        f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": {}}
+    )
+
+    assert deployment["parameter_openapi_schema"] == {"type": "object", "properties": {}}
+    assert run.status_code == 201, run.text

@@ -102,10 +102,7 @@ class DeploymentCreate(TaggedActionModel):
     concurrency_options: ConcurrencyOptions | None = None
     global_concurrency_limit_id: UUID | None = None
     enforce_parameter_schema: bool = True
-    # An omitted schema accepts any parameters, so enforcement stays usable.
-    parameter_openapi_schema: dict[str, Any] | None = Field(
-        default_factory=lambda: {"type": "object", "properties": {}}
-    )
+    parameter_openapi_schema: dict[str, Any] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     labels: Labels | None = None
     pull_steps: list[dict[str, Any]] | None = None

@@ -31,7 +31,13 @@ deployments = sa.Table(
     sa.Column("tags", JSON, nullable=False, default=list),
     sa.Column("labels", JSON, nullable=True),
     sa.Column("parameters", JSON, nullable=False, default=dict),
-    sa.Column("parameter_openapi_schema", JSON, nullable=True),
+    # A deployment created without a schema accepts any parameters.
+    sa.Column(
+        "parameter_openapi_schema",
+        JSON,
+        nullable=True,
+        default=lambda: {"type": "object", "properties": {}},
+    ),
     sa.Column("enforce_parameter_schema", sa.Boolean(), nullable=False, default=True),
     sa.Column("job_variables", JSON, nullable=False, default=dict),
     sa.Column("pull_steps", JSON, nullable=True),
