@@ -36,6 +36,11 @@ class Tally:
     locked: int = 0
 
     @property
+    def requests(self) -> int:
+        """Return how many responses were counted, of any status."""
+        return sum(self.statuses.values())
+
+    @property
     def unavailable(self) -> int:
         return self.statuses[503]
 

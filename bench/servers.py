@@ -83,6 +83,10 @@ class RunningServer:
         """Sum the resident memory of the server process and all its descendants."""
         return sum(_rss_bytes(pid) for pid in [self.pid, *descendants(self.pid)])
 
+    def cpu_seconds(self) -> float:
+        """Sum the user and system CPU time of the server process tree so far."""
+        return sum(_cpu_seconds(pid) for pid in [self.pid, *descendants(self.pid)])
+
 
 def _postgres_url(database: str, driver: str) -> str:
     base = httpx.URL(POSTGRES_ADMIN_URL.replace("postgresql://", "http://", 1))
@@ -262,6 +266,16 @@ def _rss_bytes(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    # utime and stime are fields 14 and 15, the 12th and 13th after the name.
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _alive(pid: int) -> bool:

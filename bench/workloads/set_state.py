@@ -84,6 +84,8 @@ async def _run(server: RunningServer, options: argparse.Namespace) -> list[Figur
         flow_id = await create_flow(client, tally, "bench-set-state")
 
     deadline = Deadline(options.set_state_seconds)
+    cpu_before = server.cpu_seconds()
+    requests_before = tally.requests
     started = time.perf_counter()
     results = await asyncio.gather(
         *(
@@ -94,6 +96,8 @@ async def _run(server: RunningServer, options: argparse.Namespace) -> list[Figur
         )
     )
     elapsed = time.perf_counter() - started
+    cpu_ms = (server.cpu_seconds() - cpu_before) * 1000
+    requests = tally.requests - requests_before
 
     accepted = sum(result[0] for result in results)
     rejected = sum(result[1] for result in results)
@@ -103,6 +107,13 @@ async def _run(server: RunningServer, options: argparse.Namespace) -> list[Figur
     return [
         WORKLOAD.figure("transitions/s", accepted / elapsed, note),
         WORKLOAD.figure("flow runs/s", accepted / len(TARGET_STATES) / elapsed),
+        WORKLOAD.figure(
+            "server CPU per request",
+            cpu_ms / requests if requests else None,
+            f"{requests} requests (creates and set_state); CPU time of the "
+            "server's process tree, which the load of other processes "
+            "affects less than throughput",
+        ),
         *error_figures(WORKLOAD, tally, server),
     ]
 
@@ -113,6 +124,7 @@ WORKLOAD = Workload(
     figures=(
         FigureSpec("transitions/s", "1/s", "higher"),
         FigureSpec("flow runs/s", "1/s", "higher"),
+        FigureSpec("server CPU per request", "ms", "lower"),
         *ERROR_FIGURES,
     ),
     run=_run,

@@ -125,3 +125,50 @@ async def test_filter_endpoints_accept_null_paging_and_sort(
     ):
         response = await client.post(path, json=body)
         assert response.status_code == 200, f"{path}: {response.text}"
+
+
+async def test_bulk_delete_flows_by_filter(client: httpx.AsyncClient) -> None:
+    doomed = await create_flow(client, "doomed", tags=["old"])
+    kept = await create_flow(client, "kept", tags=["new"])
+    run = await client.post("/flow_runs/", json={"flow_id": doomed["id"]})
+
+    response = await client.post(
+        "/flows/bulk_delete", json={"flows": {"tags": {"all_": ["old"]}}}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"deleted": [doomed["id"]]}
+    assert (await client.get(f"/flows/{doomed['id']}")).status_code == 404
+    assert (await client.get(f"/flows/{kept['id']}")).status_code == 200
+    assert (await client.get(f"/flow_runs/{run.json()['id']}")).status_code == 404
+
+
+async def test_bulk_delete_flows_respects_limit(client: httpx.AsyncClient) -> None:
+    for name in ("a", "b", "c"):
+        await create_flow(client, name)
+
+    response = await client.post("/flows/bulk_delete", json={"limit": 2})
+    remaining = await client.post("/flows/count", json={})
+
+    assert len(response.json()["deleted"]) == 2
+    assert remaining.json() == 1
+
+
+async def test_bulk_delete_flows_without_match(client: httpx.AsyncClient) -> None:
+    await create_flow(client, "stays")
+
+    response = await client.post(
+        "/flows/bulk_delete", json={"flows": {"name": {"any_": ["absent"]}}}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"deleted": []}
+
+
+async def test_bulk_delete_flows_rejects_large_limit(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/flows/bulk_delete", json={"limit": 51})
+
+    assert response.status_code == 422
+    assert "limit" in response.json()["detail"]

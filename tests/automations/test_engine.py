@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import pytest
+
+from podium.automations import engine as engine_module
 from podium.automations.engine import AutomationEngine
 from podium.automations.service import EvaluateProactiveTriggers
 from podium.schemas.automations import AutomationCreate
@@ -146,3 +149,48 @@ async def test_sequence_out_of_order_does_not_fire(database: Database) -> None:
     await engine.react(make_event("test.first"))
 
     assert await triggered_count(database) == 0
+
+
+REACTIVE_GO = {"trigger": {"posture": "Reactive", "expect": ["test.go"], "threshold": 1}}
+
+
+async def test_engine_reloads_after_local_edit(database: Database) -> None:
+    engine = AutomationEngine(database)
+    await engine._refresh_if_due()
+    await store_automation(database, REACTIVE_GO)
+
+    await engine._refresh_if_due()
+
+    assert len(engine.loaded.event_triggers) == 1
+
+
+async def test_engine_reads_snapshot_once_per_interval(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = AutomationEngine(database)
+    reads: list[bool] = []
+
+    async def counted_refresh(force: bool = False) -> None:
+        reads.append(force)
+
+    monkeypatch.setattr(engine, "refresh", counted_refresh)
+    for _ in range(3):
+        await engine._refresh_if_due()
+
+    assert len(reads) == 1
+
+
+async def test_engine_rereads_snapshot_after_interval(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = AutomationEngine(database)
+    await engine._refresh_if_due()
+    # Stands for an edit by another process: it does not count as local.
+    monkeypatch.setattr(storage, "local_edit_count", lambda: 0)
+    monkeypatch.setattr(engine_module, "SNAPSHOT_CHECK_SECONDS", 0.0)
+    engine._checked_edits = 0
+    await store_automation(database, REACTIVE_GO)
+
+    await engine._refresh_if_due()
+
+    assert len(engine.loaded.event_triggers) == 1

@@ -10,10 +10,14 @@ import sqlalchemy as sa
 
 from podium.orchestration.context import StateSnapshot, StateType
 from podium.schemas.events import EventFilter
+from podium.schemas.states import StateCreate
 from podium.storage import events as storage
 from podium.storage.database import Database
 from podium.storage.flow_run_events import record_flow_run_state_change, state_payload
-from podium.storage.tables import flow_runs, flows
+from podium.storage.flow_runs import set_flow_run_state
+from podium.storage.tables import flow_runs, flows, task_runs
+from podium.storage.tables.deployments import deployments
+from podium.storage.tables.work_pools import work_pools, work_queues
 
 from .factories import NOW
 
@@ -44,10 +48,10 @@ def snapshot(
     )
 
 
-async def read_all(database: Database) -> list:
+async def read_all(database: Database, around: dt.datetime = NOW) -> list:
     window = {
-        "since": (NOW - dt.timedelta(days=1)).isoformat(),
-        "until": (NOW + dt.timedelta(days=1)).isoformat(),
+        "since": (around - dt.timedelta(days=1)).isoformat(),
+        "until": (around + dt.timedelta(days=1)).isoformat(),
     }
     async with database.read() as connection:
         return await storage.read_events(
@@ -181,3 +185,93 @@ def test_state_payload_for_paused_state() -> None:
         "name": "Suspended",
         "pause_reschedule": "true",
     }
+
+
+async def test_set_state_event_names_every_related_row(database: Database) -> None:
+    flow_id, flow_run_id = await make_flow_run(database, tags=["nightly"])
+    pool_id, queue_id, deployment_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    parent_run_id, parent_task_id = uuid.uuid4(), uuid.uuid4()
+    async with database.transaction() as connection:
+        await connection.execute(
+            sa.insert(work_pools).values(id=pool_id, name="pool-a", type="process")
+        )
+        await connection.execute(
+            sa.insert(work_queues).values(
+                id=queue_id, work_pool_id=pool_id, name="queue-a", priority=1
+            )
+        )
+        await connection.execute(
+            sa.insert(deployments).values(
+                id=deployment_id, name="prod", flow_id=flow_id, tags=["deployed"]
+            )
+        )
+        await connection.execute(
+            sa.insert(flow_runs).values(
+                id=parent_run_id, name="parent", flow_id=flow_id
+            )
+        )
+        await connection.execute(
+            sa.insert(task_runs).values(
+                id=parent_task_id,
+                name="subflow-task",
+                flow_run_id=parent_run_id,
+                task_key="k",
+                dynamic_key="0",
+                tags=["from-parent"],
+            )
+        )
+        await connection.execute(
+            sa.update(flow_runs)
+            .where(flow_runs.c.id == flow_run_id)
+            .values(
+                deployment_id=deployment_id,
+                work_queue_id=queue_id,
+                parent_task_run_id=parent_task_id,
+            )
+        )
+        await set_flow_run_state(
+            connection, flow_run_id, StateCreate(type=StateType.PENDING)
+        )
+
+    events = [
+        e
+        for e in await read_all(database, dt.datetime.now(dt.UTC))
+        if e.resource_id.endswith(str(flow_run_id))
+    ]
+    (event,) = events
+    assert [
+        (r["prefect.resource.role"], r["prefect.resource.id"]) for r in event.related
+    ] == [
+        ("flow", f"prefect.flow.{flow_id}"),
+        ("deployment", f"prefect.deployment.{deployment_id}"),
+        ("work-queue", f"prefect.work-queue.{queue_id}"),
+        ("work-pool", f"prefect.work-pool.{pool_id}"),
+        ("task-run", f"prefect.task-run.{parent_task_id}"),
+        ("tag", "prefect.tag.deployed"),
+        ("tag", "prefect.tag.from-parent"),
+        ("tag", "prefect.tag.nightly"),
+        ("tag", "prefect.tag.shared"),
+        ("tag", "prefect.tag.team-a"),
+    ]
+    assert event.related[1]["prefect.resource.name"] == "prod"
+    assert event.related[2]["prefect.resource.name"] == "queue-a"
+    assert event.related[3]["prefect.work-pool.type"] == "process"
+    assert event.related[4]["prefect.resource.name"] == "subflow-task"
+
+
+async def test_set_state_event_has_run_count_after_update(database: Database) -> None:
+    _, flow_run_id = await make_flow_run(database)
+    async with database.transaction() as connection:
+        await connection.execute(
+            sa.update(flow_runs)
+            .where(flow_runs.c.id == flow_run_id)
+            .values(run_count=0)
+        )
+        for state_type in (StateType.PENDING, StateType.RUNNING):
+            await set_flow_run_state(
+                connection, flow_run_id, StateCreate(type=state_type)
+            )
+
+    events = await read_all(database, dt.datetime.now(dt.UTC))
+    counts = {e.event: e.resource["prefect.run-count"] for e in events}
+    assert counts == {"prefect.flow-run.Pending": "0", "prefect.flow-run.Running": "1"}

@@ -15,6 +15,7 @@ from podium import PREFECT_COMPATIBLE_VERSION
 from podium.api.access_log import AccessLogMiddleware
 from podium.api.docs import install_docs
 from podium.api.errors import install_error_handlers
+from podium.api.json_depth import JsonDepthLimitMiddleware
 from podium.api.routes import (
     artifacts,
     automations,
@@ -22,19 +23,24 @@ from podium.api.routes import (
     block_documents,
     block_schemas,
     block_types,
+    collections,
     concurrency_limits,
     concurrency_limits_v2,
     deployments,
     events,
+    flow_run_extras,
     flow_run_input,
     flow_run_states,
     flow_runs,
     flows,
     logs,
+    observed_states,
     root,
     saved_searches,
     task_run_states,
     task_runs,
+    task_workers,
+    ui,
     variables,
     work_pools,
     work_queues,
@@ -71,6 +77,8 @@ ROUTERS += [
 ROUTERS += [logs.router, logs.flow_run_logs]
 ROUTERS += [events.router]
 ROUTERS += [automations.router, automations.templates]
+ROUTERS += [flow_run_extras.router, observed_states.router, task_workers.router]
+ROUTERS += [collections.router, *ui.ROUTERS]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -126,6 +134,7 @@ def create_app(settings: Settings | None = None, *, migrate_on_start: bool = Tru
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app, API_PREFIX)
+    app.add_middleware(JsonDepthLimitMiddleware)
     if settings.access_log:
         app.add_middleware(AccessLogMiddleware)
     for router in ROUTERS:

@@ -11,13 +11,17 @@ from podium.storage.database import Database
 
 # The largest page any `/filter` endpoint returns, as in the Prefect API.
 MAX_LIMIT = 200
+# The largest offset a database can bind (a signed 64-bit integer).
+MAX_OFFSET = 2**63 - 1
 
 
-def get_database(request: Request) -> Database:
+# These are coroutines because FastAPI runs a plain-function dependency in a
+# worker thread, which would cost a thread hand-off on every request.
+async def get_database(request: Request) -> Database:
     return request.app.state.database  # type: ignore[no-any-return]
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
@@ -36,7 +40,11 @@ async def _limit(
 
 async def _offset(
     offset: int | None = Body(
-        None, embed=True, ge=0, description="The number of items to skip."
+        None,
+        embed=True,
+        ge=0,
+        le=MAX_OFFSET,
+        description="The number of items to skip.",
     ),
 ) -> int:
     return 0 if offset is None else offset

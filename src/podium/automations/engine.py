@@ -65,7 +65,7 @@ logger = logging.getLogger(__name__)
 EXPIRED_BUCKET_BUFFER = dt.timedelta(seconds=60)
 
 # Seconds between two reads of the automations' snapshot when this process
-# made no edit in between; bounds how late another process's edit applies.
+# made no edit in between. It bounds how late another process's edit applies.
 SNAPSHOT_CHECK_SECONDS = 1.0
 
 # Events waiting for evaluation; past this, new events are dropped (logged),
@@ -211,9 +211,9 @@ class AutomationEngine:
             and now - self._checked_at < SNAPSHOT_CHECK_SECONDS
         ):
             return
-        # NOTE: an edit counts before its transaction commits, so a check that
-        # runs in between still reads the old rows; the next timed check
-        # (within SNAPSHOT_CHECK_SECONDS) picks the edit up.
+        # NOTE: an edit is counted before its transaction commits. A check that
+        # runs in between reads the old rows, and the edit then applies at the
+        # next timed check, within SNAPSHOT_CHECK_SECONDS.
         self._checked_edits = edits
         self._checked_at = now
         await self.refresh()

@@ -95,5 +95,6 @@ class ConcurrencyLimit(ObjectModel):
 
 
 class ConcurrencyLimitCreate(ActionModel):
-    tag: str = Field(min_length=1)
+    # The tag becomes part of a global limit's name, so it obeys the same pattern.
+    tag: str = Field(min_length=1, pattern=NAME_PATTERN)
     concurrency_limit: int = Field(ge=0)

@@ -7,7 +7,13 @@ from uuid import UUID
 
 from pydantic import Field
 
-from podium.schemas.base import ActionModel, Labels, ObjectModel, TaggedActionModel
+from podium.schemas.base import (
+    ActionModel,
+    Labels,
+    ObjectModel,
+    PodiumModel,
+    TaggedActionModel,
+)
 from podium.schemas.filtering import FilterModel, OperatorFilter
 
 # Names end up in URLs (`/flows/name/{name}`), so characters that break paths
@@ -61,3 +67,7 @@ class FlowFilter(OperatorFilter):
     deployment: FlowFilterDeployment | None = None
     name: FlowFilterName | None = None
     tags: FlowFilterTags | None = None
+
+
+class FlowBulkDeleteResponse(PodiumModel):
+    deleted: list[UUID] = Field(default_factory=list)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from podium.orchestration.context import SetStateStatus, StateType
 from podium.schemas.base import ActionModel, PodiumModel
@@ -52,6 +52,16 @@ class StateDetails(PodiumModel):
     task_parameters_id: UUID | None = None
     traceparent: str | None = None
     deployment_concurrency_lease_id: UUID | None = None
+
+    @field_validator("scheduled_time", "cache_expiration", "pause_timeout")
+    @classmethod
+    def _assume_utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        # The details are stored as JSON, not in a timestamp column, so this
+        # reads a time sent without a zone as UTC. Clients compare these
+        # times with aware ones.
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
 
 
 class State(PodiumModel):

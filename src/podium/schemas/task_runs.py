@@ -206,3 +206,18 @@ class TaskRunFilter(OperatorFilter):
     expected_start_time: TaskRunFilterExpectedStartTime | None = None
     subflow_runs: TaskRunFilterSubFlowRuns | None = None
     flow_run_id: TaskRunFilterFlowRunId | None = None
+
+
+class DependencyResult(PodiumModel):
+    """A task run of a flow run with the task runs whose results it took."""
+
+    id: UUID
+    name: str
+    upstream_dependencies: list[TaskRunResult]
+    state: State | None
+    expected_start_time: dt.datetime | None
+    start_time: dt.datetime | None
+    end_time: dt.datetime | None
+    total_run_time: float | None
+    estimated_run_time: float | None
+    untrackable_result: bool

@@ -84,6 +84,24 @@ _PLAIN_FIELDS = [
     "version_info",
 ]
 
+# Plain fields of UUID type. They are written as UUID objects, because the
+# SQLite column type cannot bind the text that a JSON dump makes of them.
+_ID_FIELDS = {
+    "storage_document_id",
+    "infrastructure_document_id",
+    "global_concurrency_limit_id",
+}
+
+
+def _plain_values(
+    model: DeploymentCreate | DeploymentUpdate, fields: set[str]
+) -> dict[str, Any]:
+    """Return the plain columns set in `model`, JSON-encoded except for ids."""
+    values = model.model_dump(mode="json", include=set(_PLAIN_FIELDS) & fields)
+    for name in _ID_FIELDS & values.keys():
+        values[name] = getattr(model, name)
+    return values
+
 
 def deployment_not_found(deployment_id: UUID | None = None) -> ObjectNotFound:
     return ObjectNotFound("Deployment not found.")
@@ -147,9 +165,7 @@ async def create_deployment(
     labels |= deployment.labels or {}
     labels["prefect.flow.id"] = str(deployment.flow_id)
 
-    values = deployment.model_dump(
-        mode="json", include=set(_PLAIN_FIELDS) & deployment.model_fields_set
-    )
+    values = _plain_values(deployment, deployment.model_fields_set)
     values.update(labels=labels, updated=now)
     values |= await _work_queue_values(
         connection, deployment.work_pool_name, deployment.work_queue_name
@@ -252,7 +268,7 @@ async def update_deployment(
     every schedule has one); an empty list clears every schedule.
     """
     fields = update.model_fields_set
-    values = update.model_dump(mode="json", include=set(_PLAIN_FIELDS) & fields)
+    values = _plain_values(update, fields)
     if "work_pool_name" in fields:
         if update.work_pool_name is None:
             values["work_queue_id"] = None
@@ -392,7 +408,9 @@ def parameter_problem(
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.SchemaError as error:
         return f"The parameter schema is invalid: {error.message}"
-    validator = jsonschema.Draft202012Validator(schema)
+    # An empty registry resolves only references inside the schema, so a
+    # deployment's schema can never make Podium fetch a remote document.
+    validator = jsonschema.Draft202012Validator(schema, registry=referencing.Registry())
     try:
         errors = sorted(validator.iter_errors(parameters), key=lambda e: list(e.path))
     except referencing.exceptions.Unresolvable as error:

@@ -83,8 +83,8 @@ def state_payload(state: StateLike | None) -> dict[str, str] | None:
     return payload
 
 
-# The related rows an event names, read in the same query as the flow run:
-# each label is EVENT_CONTEXT_PREFIX + "<resource>_<column>".
+# The related rows an event names, read in the same query as the flow run.
+# Each label is EVENT_CONTEXT_PREFIX + "<resource>_<column>".
 EVENT_CONTEXT_PREFIX = "event__"
 
 _parent_task_runs = task_runs.alias("event_parent_task_runs")

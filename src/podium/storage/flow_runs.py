@@ -105,9 +105,14 @@ def _to_flow_run(row: Any, now: dt.datetime) -> FlowRun:
     return FlowRun.model_validate(run_values(row._mapping, now))
 
 
+_SELECT_FLOW_LABELS = sa.select(flows.c.labels).where(
+    flows.c.id == sa.bindparam("flow_id")
+)
+
+
 async def _flow_labels(connection: AsyncConnection, flow_id: UUID) -> Labels:
-    query = sa.select(flows.c.labels).where(flows.c.id == flow_id)
-    row = (await connection.execute(query)).first()
+    result = await connection.execute(_SELECT_FLOW_LABELS, {"flow_id": flow_id})
+    row = result.first()
     if row is None:
         raise Conflict(
             f"Flow {flow_id} does not exist, so no run of it can be created."
@@ -168,11 +173,19 @@ async def create_flow_run(
     return await read_flow_run(connection, inserted.id), True
 
 
+# Built once: constructing the joined select costs more than running it.
+_SELECT_ONE_FLOW_RUN = select_flow_runs().where(
+    flow_runs.c.id == sa.bindparam("flow_run_id")
+)
+
+
 async def read_flow_run(
     connection: AsyncConnection, flow_run_id: UUID, now: dt.datetime | None = None
 ) -> FlowRun:
-    query = select_flow_runs().where(flow_runs.c.id == flow_run_id)
-    row = (await connection.execute(query)).first()
+    result = await connection.execute(
+        _SELECT_ONE_FLOW_RUN, {"flow_run_id": flow_run_id}
+    )
+    row = result.first()
     if row is None:
         raise flow_run_not_found(flow_run_id)
     return _to_flow_run(row, now or utcnow())

@@ -1,4 +1,5 @@
-"""The graph of a flow run's task runs and subflow runs (`/flow_runs/{id}/graph-v2`).
+"""The graph of a flow run's task runs and subflow runs (`/flow_runs/{id}/graph-v2`),
+and the older list of task run dependencies (`/flow_runs/{id}/graph`).
 
 Each task run of the flow run is a node; a task run that launched a subflow
 run is shown as that subflow run instead. A node's parents are the nodes
@@ -17,6 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.errors import InvalidRequest, ObjectNotFound
+from podium.schemas.task_runs import (
+    DependencyResult,
+    TaskInput,
+    TaskRunResult,
+    TaskRunSort,
+)
+from podium.storage import task_runs as task_runs_storage
 from podium.storage.states import FLOW_RUN_TABLES, read_states
 from podium.storage.tables import flow_runs, flows, task_runs
 
@@ -178,3 +186,52 @@ def _public(node: dict[str, Any]) -> dict[str, Any]:
         artifacts=[],
     )
     return body
+
+
+async def read_task_run_dependencies(
+    connection: AsyncConnection, flow_run_id: UUID
+) -> list[DependencyResult]:
+    """Return each task run of the flow run with its upstream task runs
+    (`/flow_runs/{id}/graph`, the first graph version)."""
+    found = await connection.execute(
+        sa.select(flow_runs.c.id).where(flow_runs.c.id == flow_run_id)
+    )
+    if found.first() is None:
+        raise ObjectNotFound(f"Flow run {flow_run_id} not found.")
+
+    runs = await task_runs_storage.read_task_runs(
+        connection,
+        task_runs.c.flow_run_id == flow_run_id,
+        TaskRunSort.EXPECTED_START_TIME_ASC,
+    )
+    return [
+        DependencyResult(
+            id=run.id,
+            name=run.name,
+            upstream_dependencies=_upstream_task_runs(run.task_inputs),
+            state=run.state,
+            expected_start_time=run.expected_start_time,
+            start_time=run.start_time,
+            end_time=run.end_time,
+            total_run_time=run.total_run_time,
+            estimated_run_time=run.estimated_run_time,
+            untrackable_result=bool(
+                run.state is not None and run.state.state_details.untrackable_result
+            ),
+        )
+        for run in runs
+    ]
+
+
+def _upstream_task_runs(task_inputs: dict[str, list[TaskInput]]) -> list[TaskRunResult]:
+    # NOTE: only task run inputs are listed, each once. Prefect 3.9.1 puts
+    # every input kind here, which its response model then cannot serialise.
+    upstream_ids = (
+        item.id
+        for inputs in task_inputs.values()
+        for item in inputs
+        if isinstance(item, TaskRunResult)
+    )
+    return [
+        TaskRunResult(id=task_run_id) for task_run_id in dict.fromkeys(upstream_ids)
+    ]

@@ -8,7 +8,9 @@ and inside a write transaction every turn also lets other requests run
 while the single SQLite writer waits. `connect_sqlite` returns a connection
 whose cursors execute, fetch every row and close in a single trip, so a
 statement costs one trip. The rows are buffered, which is what the adapter
-does anyway for cursors that are not server-side.
+does anyway for cursors that are not server-side. A BEGIN is sent with
+the statement that follows it, and a commit or rollback with no open
+transaction is skipped, which saves two more trips per transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import aiosqlite
 
 
 class _Outcome:
-    """What one statement left behind: its rows and the cursor's attributes."""
+    """The rows and cursor attributes that one statement produced."""
 
     __slots__ = ("description", "lastrowid", "rowcount", "rows")
 
@@ -32,13 +34,21 @@ class _Outcome:
         self.lastrowid = cursor.lastrowid
 
 
+# Statements that only open a transaction. They are sent with the next one.
+_BEGIN_STATEMENTS = frozenset(("BEGIN", "BEGIN IMMEDIATE", "BEGIN DEFERRED"))
+
+
 def _run(
     connection: sqlite3.Connection,
     call: Callable[[sqlite3.Cursor], object],
+    begin: str | None,
 ) -> _Outcome:
-    # Runs on the connection's thread: execute, read every row, close.
+    # Runs on the connection's thread. It sends a pending BEGIN first, then
+    # executes, reads every row and closes the cursor.
     cursor = connection.cursor()
     try:
+        if begin is not None:
+            cursor.execute(begin)
         call(cursor)
         return _Outcome(cursor, fetch=True)
     finally:
@@ -68,6 +78,12 @@ class BufferedCursor:
     async def execute(
         self, sql: str, parameters: Sequence[Any] | None = None
     ) -> BufferedCursor:
+        if sql in _BEGIN_STATEMENTS and not parameters:
+            # Nothing can run between BEGIN and the next statement, so they
+            # share one trip. A failed BEGIN is raised by that statement.
+            self._connection.pending_begin = sql
+            self._outcome = None
+            return self
         arguments = [] if parameters is None else parameters
         return await self._call(lambda cursor: cursor.execute(sql, arguments))
 
@@ -77,8 +93,9 @@ class BufferedCursor:
         return await self._call(lambda cursor: cursor.executemany(sql, parameters))
 
     async def _call(self, call: Callable[[sqlite3.Cursor], object]) -> BufferedCursor:
-        raw = self._connection._conn
-        self._outcome = await self._connection._execute(_run, raw, call)
+        connection = self._connection
+        begin, connection.pending_begin = connection.pending_begin, None
+        self._outcome = await connection._execute(_run, connection._conn, call, begin)
         self._position = 0
         return self
 
@@ -123,11 +140,39 @@ class BufferedCursor:
 
 
 class OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors are `BufferedCursor`s."""
+    """An aiosqlite connection whose cursors are `BufferedCursor`s.
+
+    A BEGIN waits in `pending_begin` and runs with the next statement. A
+    commit or rollback that comes first drops it, and one with no open
+    transaction makes no trip, because SQLite would have nothing to end.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pending_begin: str | None = None
 
     def cursor(self) -> BufferedCursor:  # type: ignore[override]
         # No thread call here: the SQLite cursor is made when a statement runs.
         return BufferedCursor(self)
+
+    async def commit(self) -> None:
+        if self._nothing_to_end():
+            return
+        await super().commit()
+
+    async def rollback(self) -> None:
+        if self._nothing_to_end():
+            return
+        await super().rollback()
+
+    def _nothing_to_end(self) -> bool:
+        # SQLAlchemy's pool also rolls back each connection it takes back,
+        # after the commit, so skipping a trip here saves one per transaction.
+        if self.pending_begin is not None:
+            self.pending_begin = None
+            return True
+        raw = self._connection
+        return raw is not None and not raw.in_transaction
 
 
 async def connect_sqlite(path: str, **connect_args: Any) -> OneTripConnection:
@@ -137,6 +182,7 @@ async def connect_sqlite(path: str, **connect_args: Any) -> OneTripConnection:
         return sqlite3.connect(path, **connect_args)
 
     connection = OneTripConnection(connector, iter_chunk_size=64)
-    # As aiosqlite.connect does, so an unclosed connection never blocks exit.
+    # aiosqlite.connect (0.22) marks the thread as a daemon too, so that a
+    # connection left open does not keep the interpreter from exiting.
     connection._thread.daemon = True
     return await connection

@@ -9,7 +9,7 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.errors import ObjectNotFound
+from podium.errors import Conflict, ObjectNotFound
 from podium.schemas.base import Labels
 from podium.schemas.states import OrchestrationResult, StateCreate, StateType
 from podium.schemas.task_runs import TaskRun, TaskRunCreate, TaskRunSort, TaskRunUpdate
@@ -71,12 +71,20 @@ def _to_task_run(row: Any, now: dt.datetime) -> TaskRun:
 async def _system_labels(
     connection: AsyncConnection, flow_run_id: UUID | None
 ) -> Labels:
-    """Return the labels a task run inherits: its flow run's, plus the run's id."""
+    """Return the labels a task run inherits: its flow run's, plus the run's id.
+
+    Raises Conflict when the flow run does not exist, as the foreign key
+    would, but with a message that names it.
+    """
     if flow_run_id is None:
         return {}
     query = sa.select(flow_runs.c.labels).where(flow_runs.c.id == flow_run_id)
-    parent = (await connection.execute(query)).scalar()
-    return dict(parent or {}) | {"prefect.flow-run.id": str(flow_run_id)}
+    parent = (await connection.execute(query)).first()
+    if parent is None:
+        raise Conflict(
+            f"Flow run {flow_run_id} does not exist, so no task run can be created in it."
+        )
+    return dict(parent.labels or {}) | {"prefect.flow-run.id": str(flow_run_id)}
 
 
 async def _find_task_run(

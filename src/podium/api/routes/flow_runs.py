@@ -53,16 +53,13 @@ def state_response(result: OrchestrationResult, written: bool) -> Response:
     return Response(result.model_dump_json(), code, media_type="application/json")
 
 
-@router.post("/", status_code=status.HTTP_201_CREATED)
-async def create_flow_run(
-    flow_run: FlowRunCreate, response: Response, db: DatabaseDep
-) -> FlowRun:
+@router.post("/", status_code=status.HTTP_201_CREATED, response_model=FlowRun)
+async def create_flow_run(flow_run: FlowRunCreate, db: DatabaseDep) -> Response:
     """Create a flow run, or return the run with the same idempotency key (200)."""
     async with db.transaction() as connection:
         result, created = await storage.create_flow_run(connection, flow_run)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return result
+    code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    return Response(result.model_dump_json(), code, media_type="application/json")
 
 
 @router.post("/count")

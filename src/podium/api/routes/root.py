@@ -10,6 +10,11 @@ from fastapi.responses import JSONResponse
 
 from podium import API_VERSION, PREFECT_COMPATIBLE_VERSION
 from podium.api.dependencies import DatabaseDep, SettingsDep
+from podium.schemas.admin import (
+    ServerDefaultResultStorage,
+    ServerDefaultResultStorageUpdate,
+)
+from podium.storage import result_storage
 
 router = APIRouter(tags=["Root"])
 admin = APIRouter(prefix="/admin", tags=["Admin"])
@@ -66,10 +71,26 @@ async def read_settings(settings: SettingsDep) -> dict[str, Any]:
 
 
 @admin.get("/storage")
-async def read_storage() -> dict[str, str | None]:
-    # Podium keeps no server-side default result storage block; clients then
-    # use their own local result storage.
-    return {"default_result_storage_block_id": None}
+async def read_server_default_result_storage(
+    db: DatabaseDep,
+) -> ServerDefaultResultStorage:
+    async with db.read() as connection:
+        return await result_storage.read_default_result_storage(connection)
+
+
+@admin.put("/storage")
+async def update_server_default_result_storage(
+    configuration: ServerDefaultResultStorageUpdate, db: DatabaseDep
+) -> ServerDefaultResultStorage:
+    block_id = configuration.default_result_storage_block_id
+    async with db.transaction() as connection:
+        return await result_storage.write_default_result_storage(connection, block_id)
+
+
+@admin.delete("/storage", status_code=status.HTTP_204_NO_CONTENT)
+async def clear_server_default_result_storage(db: DatabaseDep) -> None:
+    async with db.transaction() as connection:
+        await result_storage.clear_default_result_storage(connection)
 
 
 def _hide_password(url: str) -> str:

@@ -19,6 +19,7 @@ from podium.storage.tables.concurrency import (
     concurrency_leases,
     concurrency_limits,
 )
+from podium.storage.tables.configuration import configuration
 from podium.storage.tables.deployments import deployment_schedules, deployments
 from podium.storage.tables.events import event_resources, events
 from podium.storage.tables.flow_run_input import flow_run_inputs
@@ -48,6 +49,7 @@ __all__ = [
     "concurrency_lease_limits",
     "concurrency_leases",
     "concurrency_limits",
+    "configuration",
     "flow_run_inputs",
     "saved_searches",
     "variables",
