@@ -17,8 +17,6 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-import jsonschema
-import referencing.exceptions
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -402,6 +400,10 @@ def parameter_problem(
     parameters: dict[str, Any], schema: dict[str, Any], ignore_required: bool = False
 ) -> str | None:
     """Return why `parameters` break the deployment's JSON schema, or None."""
+    # Imported on first use: an idle server need not hold jsonschema.
+    import jsonschema
+    import referencing.exceptions
+
     if ignore_required:
         schema = {key: value for key, value in schema.items() if key != "required"}
     try:

@@ -6,7 +6,6 @@ import datetime as dt
 from typing import Any
 from uuid import UUID
 
-import jsonschema
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -56,6 +55,9 @@ def check_job_variable_defaults(template: dict[str, Any]) -> None:
     variables = template.get("variables")
     if not variables:
         return
+    # Imported on first use: an idle server need not hold jsonschema.
+    import jsonschema
+
     try:
         jsonschema.Draft202012Validator.check_schema(variables)
     except jsonschema.SchemaError as exc:

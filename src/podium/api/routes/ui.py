@@ -13,12 +13,6 @@ from podium.schemas.deployments import DeploymentFilter
 from podium.schemas.flow_runs import FlowRunFilter, FlowRunSort
 from podium.schemas.flows import FlowFilter
 from podium.schemas.hydration import hydrate
-from podium.schemas.schema_values import (
-    SchemaProblem,
-    check_schema,
-    prepare_schema,
-    validate_values,
-)
 from podium.schemas.task_runs import TaskRunFilter
 from podium.schemas.ui import (
     CountByState,
@@ -151,6 +145,15 @@ async def validate_obj(
     values: dict[str, Any] = Body(..., embed=True),
 ) -> SchemaValuesValidationResponse:
     """Hydrate `values` with the workspace variables and validate them."""
+    # Imported here because jsonschema costs about 3 MB that an idle server
+    # need not hold.
+    from podium.schemas.schema_values import (
+        SchemaProblem,
+        check_schema,
+        prepare_schema,
+        validate_values,
+    )
+
     schema = prepare_schema(json_schema)
     try:
         check_schema(schema)
