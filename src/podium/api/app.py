@@ -58,12 +58,26 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
 
-ROUTERS: list[APIRouter] = [root.router, root.admin, flows.router]
-ROUTERS += [flow_runs.router, task_runs.router, flow_run_states.router, task_run_states.router]
-ROUTERS += [work_pools.router, work_queues.router]
-ROUTERS += [deployments.router]
-ROUTERS += [variables.router]
-ROUTERS += [
+# Every router of the API, mounted under API_PREFIX in this order.
+ROUTERS: list[APIRouter] = [
+    root.router,
+    root.admin,
+    flows.router,
+    flow_runs.router,
+    flow_run_extras.router,
+    task_runs.router,
+    flow_run_states.router,
+    task_run_states.router,
+    deployments.router,
+    work_pools.router,
+    work_queues.router,
+    task_workers.router,
+    logs.router,
+    logs.flow_run_logs,
+    events.router,
+    automations.router,
+    automations.templates,
+    variables.router,
     block_types.router,
     block_schemas.router,
     block_documents.router,
@@ -73,12 +87,10 @@ ROUTERS += [
     concurrency_limits_v2.router,
     saved_searches.router,
     flow_run_input.router,
+    observed_states.router,
+    collections.router,
+    *ui.ROUTERS,
 ]
-ROUTERS += [logs.router, logs.flow_run_logs]
-ROUTERS += [events.router]
-ROUTERS += [automations.router, automations.templates]
-ROUTERS += [flow_run_extras.router, observed_states.router, task_workers.router]
-ROUTERS += [collections.router, *ui.ROUTERS]
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -89,7 +101,9 @@ def _operation_id(route: APIRoute) -> str:
     return re.sub(r"\W", "_", f"{route.name}{path}") + f"_{method}"
 
 
-def create_app(settings: Settings | None = None, *, migrate_on_start: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, migrate_on_start: bool = True
+) -> FastAPI:
     """Build the Podium ASGI app for the given settings (default: environment)."""
     settings = settings or Settings()
 
