@@ -1,8 +1,8 @@
 """API tests for client mistakes that reach the database.
 
-Each request here once returned a 500 on one backend or both. A client's
-mistake must get a 4xx with a `detail` that states what was wrong, and the
-failed request must leave nothing written.
+Each case here once returned a 500, or a 4xx that hid the mistake, on one
+backend or both. A client's mistake must get a 4xx with a `detail` that
+states what was wrong, and the failed request must leave nothing written.
 """
 
 import secrets
