@@ -10,7 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from podium.storage.database import Database
-from podium.storage.sqlite_driver import OneTripConnection, connect_sqlite
+from podium.storage.sqlite_driver import (
+    InlineConnection,
+    OneTripConnection,
+    connect_sqlite,
+)
 
 items = sa.Table(
     "items",
@@ -33,15 +37,22 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Record every call that a connection sends to its thread."""
+    """Record every call that a connection makes to SQLite.
+
+    Reader connections send each call to their thread; the writer runs it in
+    place. Either way one call per statement is the goal.
+    """
     calls: list[object] = []
-    send = OneTripConnection._execute
+    for connection_class in (OneTripConnection, InlineConnection):
+        send = connection_class._execute
 
-    async def counted(self: OneTripConnection, fn: object, *args: object) -> object:
-        calls.append(fn)
-        return await send(self, fn, *args)
+        async def counted(
+            self: OneTripConnection, fn: object, *args: object, _send: object = send
+        ) -> object:
+            calls.append(fn)
+            return await _send(self, fn, *args)  # type: ignore[operator]
 
-    monkeypatch.setattr(OneTripConnection, "_execute", counted)
+        monkeypatch.setattr(connection_class, "_execute", counted)
     return calls
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from podium.storage.sqlite_driver import connect_sqlite
+from podium.storage.sqlite_driver import connect_sqlite, connect_sqlite_inline
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +73,9 @@ class Database:
             pool_size=pool_size,
             max_overflow=0,
             async_creator=partial(
-                connect_sqlite,
+                # The single writer runs in place (see InlineConnection);
+                # readers keep their threads so they never block the loop.
+                connect_sqlite_inline if immediate else connect_sqlite,
                 os.path.abspath(str(self.url.database)),
                 timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
                 check_same_thread=False,
