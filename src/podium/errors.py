@@ -1,7 +1,7 @@
 """Domain errors raised below the API layer.
 
-`podium.api.errors` turns each into an HTTP answer in one place; nothing
-else in the code base builds error responses.
+`podium.api.errors` turns each into an HTTP response. No other module
+builds error responses.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Turn errors into HTTP answers; the only place that builds error bodies.
+"""Turn errors into HTTP responses. No other module builds error bodies.
 
 Bodies follow the Prefect API: `{"detail": ...}` for most errors, and for
 invalid requests also `exception_message`, `exception_detail` (pydantic's

@@ -1,7 +1,7 @@
 """How event triggers judge events and counting windows. No IO happens here.
 
 An event trigger counts matching events in a window ("bucket") per
-`for_each` key. A Reactive trigger fires as soon as a bucket holds
+`for_each` key. A Reactive trigger fires as soon as a bucket contains
 `threshold` events; a Proactive one fires when a bucket ends with fewer.
 With `after`, a bucket opens only when one of the `after` events arrives.
 The rules follow the Prefect 3.9.1 server, so automations written for it
@@ -85,7 +85,7 @@ class Firing:
 
 @dataclass
 class Outcome:
-    """What evaluating a bucket decided: the bucket to keep (None: delete it)."""
+    """The decision on one bucket: the bucket to keep, or None to delete it."""
 
     bucket: Bucket | None
     firings: list[Firing] = field(default_factory=list)
@@ -104,7 +104,7 @@ def label_matches(pattern: str, value: str | None) -> bool:
 
 
 def resource_matches(spec: ResourceSpecification, resource: dict[str, str]) -> bool:
-    """Whether every label of `spec` has one accepted value on the resource."""
+    """Return whether every label of `spec` has an accepted value on the resource."""
     for label, expected in spec.items():
         patterns = [expected] if isinstance(expected, str) else expected
         if not any(label_matches(p, resource.get(label)) for p in patterns):
@@ -115,7 +115,7 @@ def resource_matches(spec: ResourceSpecification, resource: dict[str, str]) -> b
 def spec_includes(
     spec: ResourceSpecification, resources: Sequence[dict[str, str]]
 ) -> bool:
-    """Whether an empty spec, or one of the resources matching it, is present."""
+    """Return whether the spec is empty or one of its matching resources is present."""
     return not spec or any(resource_matches(spec, r) for r in resources)
 
 
@@ -124,17 +124,17 @@ def name_matches(pattern: str, name: str) -> bool:
 
 
 def expects(trigger: EventTrigger, name: str) -> bool:
-    """Whether the trigger counts events with this name (any, if `expect` is empty)."""
+    """Return whether the trigger counts events of this name (all, if `expect` is empty)."""
     return not trigger.expect or any(name_matches(p, name) for p in trigger.expect)
 
 
 def starts_after(trigger: EventTrigger, name: str) -> bool:
-    """Whether an event with this name opens a bucket of an `after` trigger."""
+    """Return whether an event of this name opens a bucket of an `after` trigger."""
     return any(name_matches(p, name) for p in trigger.after)
 
 
 def covers(trigger: EventTrigger, event: ReceivedEvent) -> bool:
-    """Whether the trigger is interested in the event at all."""
+    """Return whether the event concerns the trigger at all."""
     if trigger.expect:
         names = [*trigger.expect, *trigger.after]
         if not any(name_matches(p, event.event) for p in names):
@@ -172,7 +172,7 @@ def meets_threshold(trigger: EventTrigger, count: int) -> bool:
 
 
 def fires_on_every_event(trigger: EventTrigger) -> bool:
-    """Whether each covered, expected event fires the trigger with no bucket at all."""
+    """Return whether each matching, expected event fires the trigger without a bucket."""
     return trigger.immediate and trigger.threshold <= 1 and not trigger.after
 
 
@@ -302,7 +302,7 @@ def evaluate(
 def composite_ready(
     trigger: CompoundTrigger | SequenceTrigger, firings: Sequence[Firing]
 ) -> bool:
-    """Whether the stored child firings complete a compound or sequence trigger."""
+    """Return whether the stored child firings complete a compound or sequence trigger."""
     if isinstance(trigger, CompoundTrigger):
         return len(firings) >= trigger.expected_firings
     order = [f.trigger_id for f in sorted(firings, key=lambda f: f.triggered)]

@@ -1,7 +1,7 @@
 """The data that orchestration rules read and return.
 
 These are plain frozen dataclasses rather than wire models, so the rules
-stay independent of HTTP and storage; the storage layer converts to and
+stay independent of HTTP and storage. The storage layer converts to and
 from them.
 """
 
@@ -47,7 +47,7 @@ class RunKind(StrEnum):
 class StateSnapshot:
     """One state of a run, as stored or as proposed by a client.
 
-    `state_details` holds the contract's StateDetails fields as JSON values
+    `state_details` contains the contract's StateDetails fields as JSON values
     (ids and times as strings), exactly as they are stored.
     """
 

@@ -1,7 +1,7 @@
 """Slot accounting for global concurrency limits, with leases that expire.
 
 A limit's `active_slots` is a counter. Taking slots with a lease adds to the
-counter and inserts the lease in the same transaction; releasing the lease,
+counter and inserts the lease in the same transaction. Releasing the lease,
 or the lease-expiry service finding it expired, subtracts the lease's slots
 and deletes it in one transaction. So a client that dies while holding slots
 gives them back once its lease expires, and the counter always equals the

@@ -3,8 +3,8 @@
 SQLite allows one writer at a time. Podium keeps one write connection per
 process, takes an in-process lock around every write transaction and opens
 it with `BEGIN IMMEDIATE`, so two writers never race to upgrade a read lock
-(the usual cause of "database is locked"). Reads use their own pool and, in
-WAL mode, never wait for the writer. A second process on the same file (for
+(the usual cause of "database is locked"). Reads use their own pool of
+threads and, in WAL mode, do not wait for the write lock. A second process on the same file (for
 example `podium services start`) waits on SQLite's busy timeout instead of
 failing.
 
@@ -73,8 +73,8 @@ class Database:
             pool_size=pool_size,
             max_overflow=0,
             async_creator=partial(
-                # The single writer runs in place (see InlineConnection);
-                # readers keep their threads so they never block the loop.
+                # The single writer runs on the event loop (see InlineConnection).
+                # Readers keep their threads, so a long read does not block it.
                 connect_sqlite_inline if immediate else connect_sqlite,
                 os.path.abspath(str(self.url.database)),
                 timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
@@ -116,7 +116,7 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """Open a read-only transaction that sees one consistent snapshot."""
+        """Open a transaction for reads; on SQLite it reads one consistent snapshot."""
         async with self.read_engine.begin() as connection:
             yield connection
 

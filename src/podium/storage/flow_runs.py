@@ -278,7 +278,7 @@ async def resume_flow_run(
     """Propose the state that ends a pause: Running, or a `Resuming` schedule
     for runs paused with `pause_reschedule`.
 
-    A run that is not PAUSED is answered with ABORT and left unchanged.
+    A run that is not PAUSED gets ABORT and is left unchanged.
     TODO: store and validate `run_input` once flow run inputs exist.
     """
     run = await read_flow_run(connection, flow_run_id)

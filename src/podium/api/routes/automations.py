@@ -138,7 +138,7 @@ def template_problem(template: str) -> tuple[int, str] | None:
 @templates.post("/automations/templates/validate", response_class=Response)
 @templates.post("/templates/validate", response_class=Response)
 def validate_template(template: str = Body(default="")) -> Response:
-    """Answer 204 for a well-formed template, 422 with the line of the problem."""
+    """Return 204 for a well-formed template, else 422 naming the line of the problem."""
     problem = template_problem(template)
     if problem is None:
         return Response(status_code=status.HTTP_204_NO_CONTENT)

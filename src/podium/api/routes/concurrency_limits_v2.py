@@ -40,7 +40,10 @@ def minimal(rows: list[Any]) -> list[MinimalConcurrencyLimitResponse]:
 
 
 def locked(grant: SlotGrant) -> HTTPException:
-    """The 423 answer for a denied request; clients retry after `Retry-After` seconds."""
+    """Build the 423 response for a denied request.
+
+    Clients retry after `Retry-After` seconds.
+    """
     return HTTPException(
         status_code=status.HTTP_423_LOCKED,
         detail="No slot is free on the requested concurrency limits. Retry after the Retry-After seconds.",

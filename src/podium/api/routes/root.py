@@ -50,8 +50,8 @@ async def perform_readiness_check(db: DatabaseDep) -> JSONResponse:
 
 @router.get("/csrf-token")
 async def create_csrf_token() -> JSONResponse:
-    # Podium does not enable CSRF protection; the Prefect client reads this
-    # exact answer as "no token needed".
+    # Podium does not enable CSRF protection. The Prefect client reads this
+    # exact response as "no token needed".
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content={"detail": "CSRF protection is disabled."},

@@ -1,9 +1,9 @@
 """Tables for global concurrency limits and the leases that hold their slots.
 
 Tag limits (the v1 API) are global limits named `tag:<tag>`. A limit's
-`active_slots` counts every occupied slot; slots taken with a lease are
-released in the same transaction that deletes the lease, so the count never
-drifts from the live leases.
+`active_slots` counts every occupied slot. Slots taken with a lease are
+released in the same transaction that deletes the lease, so the count stays
+equal to the slots of the live leases.
 """
 
 import sqlalchemy as sa

@@ -1,8 +1,8 @@
 """Tables for work pools, their work queues and the workers that poll them.
 
 A pool's `default_queue_id` has no foreign key, because the pool and its
-default queue refer to each other; `podium.storage.work_queues` refuses to
-delete a default queue instead.
+default queue refer to each other. Instead, `podium.storage.work_queues`
+rejects deleting a default queue.
 """
 
 import sqlalchemy as sa
