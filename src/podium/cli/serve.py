@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 import socket
@@ -46,6 +47,11 @@ class _Server(uvicorn.Server):
         await super().startup(sockets)
         if not self.started:
             return
+        # Everything loaded so far (modules, models, compiled queries) lives as
+        # long as the server. Freezing it keeps the collector from walking
+        # those objects on every full collection, which otherwise showed as
+        # pauses of up to 100 ms in request latency.
+        gc.freeze()
         runner: ServiceRunner = self.app.state.services
         logger.info(
             start_line(

@@ -14,14 +14,17 @@ PostgreSQL gets one ordinary pool; row locks order concurrent writers there.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -30,6 +33,27 @@ from podium.storage.sqlite_driver import connect_sqlite, connect_sqlite_inline
 logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+# A run of 19 or more digits may be an integer past 64 bits, which orjson
+# would turn into a float; the standard library keeps it exact.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
+def load_json(text: str) -> Any:
+    """Decode a stored JSON document.
+
+    orjson decodes several times faster than the standard library, which
+    shows in listings that read thousands of documents. The standard
+    library reads what orjson would change or refuse: long integers, NaN
+    and Infinity.
+    """
+    if _LONG_NUMBER.search(text):
+        return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class Database:
@@ -50,7 +74,12 @@ class Database:
             self.read_engine = self._sqlite_engine(echo, pool_size=8, immediate=False)
         else:
             self.write_engine = create_async_engine(
-                self.url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True
+                self.url,
+                echo=echo,
+                pool_size=10,
+                max_overflow=20,
+                pool_pre_ping=True,
+                json_deserializer=load_json,
             )
             self.read_engine = self.write_engine
 
@@ -64,7 +93,9 @@ class Database:
             raise ValueError("Podium needs a SQLite file, not an in-memory database.")
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
-    def _sqlite_engine(self, echo: bool, pool_size: int, immediate: bool) -> AsyncEngine:
+    def _sqlite_engine(
+        self, echo: bool, pool_size: int, immediate: bool
+    ) -> AsyncEngine:
         # Each statement makes one trip to the connection's thread instead of
         # four (see podium.storage.sqlite_driver).
         engine = create_async_engine(
@@ -72,6 +103,7 @@ class Database:
             echo=echo,
             pool_size=pool_size,
             max_overflow=0,
+            json_deserializer=load_json,
             async_creator=partial(
                 # The single writer runs on the event loop (see InlineConnection).
                 # Readers keep their threads, so a long read does not block it.

@@ -23,6 +23,7 @@ from podium.schemas.states import (
 )
 from podium.storage import dialect
 from podium.storage.filtering import Clause
+from podium.storage.run_documents import flow_run_document, raw_columns
 from podium.storage.run_fields import ascending, descending, run_values
 from podium.storage.states import FLOW_RUN_TABLES, current_state_columns, set_run_state
 from podium.storage.tables import (
@@ -191,13 +192,9 @@ async def read_flow_run(
     return _to_flow_run(row, now or utcnow())
 
 
-async def read_flow_runs(
-    connection: AsyncConnection,
-    where: Clause,
-    sort: FlowRunSort = FlowRunSort.ID_DESC,
-    limit: int | None = None,
-    offset: int = 0,
-) -> list[FlowRun]:
+def _select_page(
+    where: Clause, sort: FlowRunSort, limit: int | None, offset: int
+) -> sa.Select[Any]:
     # Choose the page on the run table alone, then join states and pools for
     # those rows only: the joins never run for rows the page leaves out.
     page = (
@@ -208,10 +205,37 @@ async def read_flow_runs(
         .offset(offset)
         .subquery("page")
     )
-    query = select_flow_runs(page).order_by(*SORTS[sort])
-    rows = (await connection.execute(query)).all()
+    return select_flow_runs(page).order_by(*SORTS[sort])
+
+
+async def read_flow_runs(
+    connection: AsyncConnection,
+    where: Clause,
+    sort: FlowRunSort = FlowRunSort.ID_DESC,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[FlowRun]:
+    rows = (await connection.execute(_select_page(where, sort, limit, offset))).all()
     now = utcnow()
     return [_to_flow_run(row, now) for row in rows]
+
+
+async def read_flow_run_documents(
+    connection: AsyncConnection,
+    where: Clause,
+    sort: FlowRunSort = FlowRunSort.ID_DESC,
+    limit: int | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Read a page of flow runs as JSON-ready dicts (see `run_documents`)."""
+    query = raw_columns(_select_page(where, sort, limit, offset))
+    result = await connection.execute(query)
+    keys = list(result.keys())
+    now = utcnow()
+    return [
+        flow_run_document(dict(zip(keys, row, strict=True)), now)
+        for row in result.all()
+    ]
 
 
 async def count_flow_runs(connection: AsyncConnection, where: Clause) -> int:

@@ -10,7 +10,7 @@ import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -126,14 +126,23 @@ def split_current_state(
     row: Mapping[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Split a joined row into the run's values and its current state's values."""
-    run: dict[str, Any] = {}
-    state: dict[str, Any] = {}
-    for key, value in row.items():
-        if key.startswith(STATE_PREFIX):
-            state[key[len(STATE_PREFIX) :]] = value
-        else:
-            run[key] = value
+    run_keys, state_keys = _split_plan(tuple(row.keys()))
+    run = {key: row[key] for key in run_keys}
+    state = {name: row[key] for name, key in state_keys}
     return run, (state if state.get("id") is not None else None)
+
+
+@lru_cache(maxsize=128)
+def _split_plan(
+    keys: tuple[str, ...],
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    # Listings split thousands of rows with the same columns, so which key
+    # goes where is worked out once per column list.
+    run_keys = tuple(key for key in keys if not key.startswith(STATE_PREFIX))
+    state_keys = tuple(
+        (key[len(STATE_PREFIX) :], key) for key in keys if key.startswith(STATE_PREFIX)
+    )
+    return run_keys, state_keys
 
 
 def _snapshot(values: Mapping[str, Any]) -> StateSnapshot:

@@ -6,8 +6,20 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
+
+
+class _SQLiteDateTimeText(sqlite.DATETIME):
+    """SQLite's DATETIME text, handed to `Timestamp` unparsed when read.
+
+    SQLAlchemy parses each value with a regular expression; the C parser of
+    `datetime.fromisoformat` reads the same fixed format several times faster,
+    which matters when a listing reads thousands of timestamps.
+    """
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> None:
+        return None
 
 
 class Timestamp(sa.TypeDecorator[dt.datetime]):
@@ -24,7 +36,7 @@ class Timestamp(sa.TypeDecorator[dt.datetime]):
     def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "postgresql":
             return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=True))
-        return dialect.type_descriptor(sa.DateTime(timezone=False))
+        return _SQLiteDateTimeText()
 
     def process_bind_param(
         self, value: dt.datetime | None, dialect: Dialect
@@ -39,14 +51,18 @@ class Timestamp(sa.TypeDecorator[dt.datetime]):
         return value
 
     def process_result_value(
-        self, value: dt.datetime | None, dialect: Dialect
+        self, value: dt.datetime | str | None, dialect: Dialect
     ) -> dt.datetime | None:
         if value is None:
             return None
+        if isinstance(value, str):
+            return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
 
 
 # JSON documents: JSONB on PostgreSQL so containment queries can use indexes.
-JSON = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+JSON = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)

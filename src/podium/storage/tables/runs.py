@@ -65,6 +65,17 @@ flow_runs = sa.Table(
     sa.UniqueConstraint("flow_id", "idempotency_key"),
 )
 
+# The sorts of the UI's run lists (migration 0002).
+sa.Index(
+    "ix_flow_runs__coalesce_start_time_expected_start_time",
+    sa.func.coalesce(flow_runs.c.start_time, flow_runs.c.expected_start_time),
+)
+sa.Index(
+    "ix_flow_runs__state_name_next_scheduled_start_time",
+    flow_runs.c.state_name,
+    flow_runs.c.next_scheduled_start_time,
+)
+
 flow_run_states = sa.Table(
     "flow_run_states",
     metadata,
