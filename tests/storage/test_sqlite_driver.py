@@ -149,3 +149,27 @@ async def test_driver_fetches_in_parts(tmp_path: Path) -> None:
         await connection.close()
 
     assert (first, middle, rest) == ((1,), [(2,)], [(3,)])
+
+
+async def test_writer_leaves_wal_checkpoints_to_a_thread(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podium.storage import database as database_module
+
+    monkeypatch.setattr(database_module, "CHECKPOINT_EVERY_TRANSACTIONS", 20)
+    main_file = tmp_path / "driver.db"
+    async with database.transaction() as connection:
+        autocheckpoint = await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")
+        assert autocheckpoint.scalar() == 0
+
+    size_before = main_file.stat().st_size
+    for index in range(20):
+        async with database.transaction() as connection:
+            await connection.execute(
+                sa.insert(items).values(name=f"{index}-" + "x" * 20_000)
+            )
+    assert database._checkpoint_task is not None
+    await database._checkpoint_task
+
+    # The rows reached the main file, which only a checkpoint writes.
+    assert main_file.stat().st_size > size_before + 10 * 20_000

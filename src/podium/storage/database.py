@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -34,9 +35,15 @@ logger = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
+# The writer does not checkpoint the WAL itself: a checkpoint copies pages
+# into the database file and syncs it, which would stall the event loop the
+# writer runs on. After this many write transactions a worker thread runs a
+# passive checkpoint instead (SQLite's own default is about 1000 pages).
+CHECKPOINT_EVERY_TRANSACTIONS = 200
 
-# A run of 19 or more digits may be an integer past 64 bits, which orjson
-# would turn into a float; the standard library keeps it exact.
+
+# A run of 19 or more digits may be an integer past 64 bits. orjson would
+# turn it into a float, so such text goes to the standard library instead.
 _LONG_NUMBER = re.compile(r"\d{19}")
 
 
@@ -68,6 +75,8 @@ class Database:
                 "sqlite+aiosqlite:///PATH or postgresql+asyncpg://HOST/NAME."
             )
         self._write_lock: asyncio.Lock | None = None
+        self._transactions_since_checkpoint = 0
+        self._checkpoint_task: asyncio.Task[None] | None = None
         if self.dialect == "sqlite":
             self._prepare_sqlite_file()
             self.write_engine = self._sqlite_engine(echo, pool_size=1, immediate=True)
@@ -124,6 +133,8 @@ class Database:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if immediate:
+                cursor.execute("PRAGMA wal_autocheckpoint=0")
             cursor.close()
 
         begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
@@ -142,6 +153,7 @@ class Database:
                 self._write_lock = asyncio.Lock()
             async with self._write_lock, self.write_engine.begin() as connection:
                 yield connection
+            self._after_sqlite_write()
         else:
             async with self.write_engine.begin() as connection:
                 yield connection
@@ -152,7 +164,39 @@ class Database:
         async with self.read_engine.begin() as connection:
             yield connection
 
+    def _after_sqlite_write(self) -> None:
+        self._transactions_since_checkpoint += 1
+        if (
+            self._transactions_since_checkpoint >= CHECKPOINT_EVERY_TRANSACTIONS
+            and self._checkpoint_task is None
+        ):
+            self._transactions_since_checkpoint = 0
+            self._checkpoint_task = asyncio.create_task(self._checkpoint())
+
+    async def _checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(_checkpoint_wal, str(self.url.database))
+        except Exception:
+            # A later write transaction schedules another. Until then the
+            # WAL grows, which costs disk space but loses no data.
+            logger.exception("WAL checkpoint of %s failed", self.url.database)
+        finally:
+            self._checkpoint_task = None
+
     async def dispose(self) -> None:
+        if self._checkpoint_task is not None:
+            await self._checkpoint_task
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+def _checkpoint_wal(path: str) -> None:
+    """Copy the WAL's committed pages into the SQLite file, waiting on no one."""
+    connection = sqlite3.connect(
+        os.path.abspath(path), timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+    )
+    try:
+        connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        connection.close()

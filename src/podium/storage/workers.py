@@ -305,6 +305,21 @@ async def read_flow_runs_in_order(
     return [by_id[run_id] for run_id in ids]
 
 
+async def read_flow_run_documents_in_order(
+    connection: AsyncConnection, ids: list[UUID]
+) -> list[dict[str, Any]]:
+    """Read flow runs for `ids` as JSON-ready dicts, in the order given."""
+    from podium.storage import flow_runs as flow_run_storage
+
+    if not ids:
+        return []
+    documents = await flow_run_storage.read_flow_run_documents(
+        connection, flow_runs.c.id.in_(ids)
+    )
+    by_id = {document["id"]: document for document in documents}
+    return [by_id[str(run_id)] for run_id in ids]
+
+
 async def record_worker_poll(
     connection: AsyncConnection, work_queue_ids: list[UUID], now: dt.datetime
 ) -> None:

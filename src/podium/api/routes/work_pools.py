@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
+import orjson
 import sqlalchemy as sa
-from fastapi import APIRouter, Body, Path, status
+from fastapi import APIRouter, Body, Path, Response, status
+from pydantic import TypeAdapter
 
 from podium.api.dependencies import MAX_LIMIT, DatabaseDep, LimitBody, OffsetBody
 from podium.schemas.base import PodiumModel
@@ -36,6 +38,9 @@ class WorkerFlowRunResponse(PodiumModel):
     work_pool_id: UUID
     work_queue_id: UUID
     flow_run: FlowRun
+
+
+_POLL_RESPONSE = TypeAdapter(list[WorkerFlowRunResponse])
 
 
 def _now() -> dt.datetime:
@@ -109,7 +114,9 @@ async def read_work_pool_concurrency_status(
         )
 
 
-@router.post("/{name}/get_scheduled_flow_runs")
+@router.post(
+    "/{name}/get_scheduled_flow_runs", response_model=list[WorkerFlowRunResponse]
+)
 async def get_scheduled_flow_runs(
     db: DatabaseDep,
     name: str = Path(),
@@ -117,25 +124,41 @@ async def get_scheduled_flow_runs(
     scheduled_before: dt.datetime | None = Body(None),
     scheduled_after: dt.datetime | None = Body(None),
     limit: int = LimitBody(),
-) -> list[WorkerFlowRunResponse]:
+) -> Response:
     """Return the SCHEDULED runs a worker should start next and record the poll."""
     async with db.read() as connection:
         chosen, polled = await workers.get_scheduled_flow_runs(
             connection, name, work_queue_names, scheduled_before, scheduled_after, limit
         )
-        runs = await workers.read_flow_runs_in_order(
-            connection, [c.flow_run_id for c in chosen]
-        )
+        ids = [choice.flow_run_id for choice in chosen]
+        documents = await workers.read_flow_run_documents_in_order(connection, ids)
+        body = [
+            {
+                "work_pool_id": choice.work_pool_id,
+                "work_queue_id": choice.work_queue_id,
+                "flow_run": document,
+            }
+            for choice, document in zip(chosen, documents, strict=True)
+        ]
+        try:
+            content = orjson.dumps(body, option=orjson.OPT_UTC_Z)
+        except orjson.JSONEncodeError:
+            # Parameters past orjson's limits (see flow_runs/filter) go
+            # through the model.
+            runs = await workers.read_flow_runs_in_order(connection, ids)
+            content = _POLL_RESPONSE.dump_json(
+                [
+                    WorkerFlowRunResponse(
+                        work_pool_id=choice.work_pool_id,
+                        work_queue_id=choice.work_queue_id,
+                        flow_run=run,
+                    )
+                    for choice, run in zip(chosen, runs, strict=True)
+                ]
+            )
     async with db.transaction() as connection:
         await workers.record_worker_poll(connection, polled, _now())
-    return [
-        WorkerFlowRunResponse(
-            work_pool_id=choice.work_pool_id,
-            work_queue_id=choice.work_queue_id,
-            flow_run=run,
-        )
-        for choice, run in zip(chosen, runs, strict=True)
-    ]
+    return Response(content, media_type="application/json")
 
 
 # --- Work queues of a pool ----------------------------------------------------

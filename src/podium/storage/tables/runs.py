@@ -65,7 +65,7 @@ flow_runs = sa.Table(
     sa.UniqueConstraint("flow_id", "idempotency_key"),
 )
 
-# The sorts of the UI's run lists (migration 0002).
+# The sorts of the UI's run lists and of worker polls (migration 0002).
 sa.Index(
     "ix_flow_runs__coalesce_start_time_expected_start_time",
     sa.func.coalesce(flow_runs.c.start_time, flow_runs.c.expected_start_time),
@@ -73,6 +73,12 @@ sa.Index(
 sa.Index(
     "ix_flow_runs__state_name_next_scheduled_start_time",
     flow_runs.c.state_name,
+    flow_runs.c.next_scheduled_start_time,
+)
+sa.Index(
+    "ix_flow_runs__work_queue_id_state_type_next_scheduled",
+    flow_runs.c.work_queue_id,
+    flow_runs.c.state_type,
     flow_runs.c.next_scheduled_start_time,
 )
 
