@@ -6,8 +6,10 @@ import datetime as dt
 import uuid
 from uuid import UUID
 
+import pytest
 import sqlalchemy as sa
 
+from podium.events import EventsRuntime
 from podium.orchestration.context import StateSnapshot, StateType
 from podium.schemas.events import EventFilter
 from podium.schemas.states import StateCreate
@@ -169,6 +171,34 @@ async def test_state_change_event_published_after_commit(database: Database) -> 
         assert published == []
 
     assert [e.id for e in published] == [pending.id]
+
+
+async def test_state_change_event_goes_through_running_pipeline(
+    database: Database,
+) -> None:
+    _, flow_run_id = await make_flow_run(database)
+    runtime = EventsRuntime(database)
+    published: list = []
+    runtime.listeners.append(published.extend)
+    await runtime.start()
+    committed = snapshot(StateType.PENDING, "Pending", NOW)
+    rolled_back = snapshot(StateType.RUNNING, "Running", NOW)
+    try:
+        async with database.transaction() as connection:
+            await record_flow_run_state_change(connection, flow_run_id, None, committed)
+            assert await read_all(database) == []
+        with pytest.raises(RuntimeError):
+            async with database.transaction() as connection:
+                await record_flow_run_state_change(
+                    connection, flow_run_id, committed, rolled_back
+                )
+                raise RuntimeError("the caller's transaction fails")
+    finally:
+        # Stopping stores everything already handed to the pipeline.
+        await runtime.stop()
+
+    assert [event.id for event in await read_all(database)] == [committed.id]
+    assert [event.id for event in published] == [committed.id]
 
 
 def test_state_payload_for_paused_state() -> None:

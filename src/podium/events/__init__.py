@@ -20,6 +20,7 @@ class EventsRuntime:
         # Called after the stream with each committed batch; they must not block.
         self.listeners: list[Callable[[list[ReceivedEvent]], None]] = []
         storage.on_events_committed(database, self._publish)
+        self.database = database
 
     def _publish(self, events: list[ReceivedEvent]) -> None:
         self.stream.publish(events)
@@ -28,9 +29,18 @@ class EventsRuntime:
 
     async def start(self) -> None:
         await self.pipeline.start()
+        # While the pipeline runs, state-change events go through it: it
+        # writes them in batches after the transitions commit.
+        storage.send_events_after_commit(self.database, self._submit_server_events)
 
     async def stop(self) -> None:
+        storage.send_events_after_commit(self.database, None)
         await self.pipeline.stop()
+
+    def _submit_server_events(self, events: list[ReceivedEvent]) -> None:
+        done = self.pipeline.submit_received(events)
+        # The pipeline logs a failed write itself; nobody else awaits this.
+        done.add_done_callback(lambda future: future.cancelled() or future.exception())
 
 
 __all__ = ["EventPipeline", "EventStream", "EventsRuntime"]

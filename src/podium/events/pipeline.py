@@ -68,7 +68,11 @@ class EventPipeline:
 
     def submit(self, events: Sequence[Event]) -> asyncio.Future[None]:
         """Queue events for storage; the future completes once they are stored."""
-        submission = _Submission([event.receive() for event in events])
+        return self.submit_received([event.receive() for event in events])
+
+    def submit_received(self, events: list[ReceivedEvent]) -> asyncio.Future[None]:
+        """Queue events the server made, which carry their receive time already."""
+        submission = _Submission(events)
         self._queue.put_nowait(submission)
         return submission.done
 

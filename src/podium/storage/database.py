@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -147,16 +147,33 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """Open a write transaction that commits on success, rolls back on error."""
+        """Open a write transaction that commits on success, rolls back on error.
+
+        Callbacks given to `after_commit` inside it run once it has committed.
+        """
         if self.is_sqlite:
             if self._write_lock is None:
                 self._write_lock = asyncio.Lock()
             async with self._write_lock, self.write_engine.begin() as connection:
-                yield connection
+                info = connection.sync_connection.info  # type: ignore[union-attr]
+                info[_AFTER_COMMIT_KEY] = []
+                try:
+                    yield connection
+                finally:
+                    # Popped on error too, so a rolled-back transaction's
+                    # callbacks never reach the next user of the connection.
+                    callbacks = info.pop(_AFTER_COMMIT_KEY)
             self._after_sqlite_write()
         else:
             async with self.write_engine.begin() as connection:
-                yield connection
+                info = connection.sync_connection.info  # type: ignore[union-attr]
+                info[_AFTER_COMMIT_KEY] = []
+                try:
+                    yield connection
+                finally:
+                    callbacks = info.pop(_AFTER_COMMIT_KEY)
+        for callback in callbacks:
+            callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -189,6 +206,23 @@ class Database:
         await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+_AFTER_COMMIT_KEY = "podium.after_commit"
+
+
+def after_commit(connection: AsyncConnection, callback: Callable[[], object]) -> bool:
+    """Run `callback` once the write transaction of `connection` commits.
+
+    Returns False, and keeps nothing, when the connection was not opened by
+    `Database.transaction`, so the caller must do the work itself.
+    """
+    info = connection.sync_connection.info  # type: ignore[union-attr]
+    callbacks = info.get(_AFTER_COMMIT_KEY)
+    if callbacks is None:
+        return False
+    callbacks.append(callback)
+    return True
 
 
 def _checkpoint_wal(path: str) -> None:

@@ -14,6 +14,7 @@ import logging
 import math
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -32,7 +33,7 @@ from podium.schemas.events import (
     TimeUnit,
 )
 from podium.storage import dialect
-from podium.storage.database import Database
+from podium.storage.database import Database, after_commit
 from podium.storage.event_filters import event_criteria
 from podium.storage.tables import event_resources, events
 
@@ -142,6 +143,40 @@ async def record_event(connection: AsyncConnection, event: ReceivedEvent) -> boo
     Returns False when an event with the same id is already stored.
     """
     return bool(await write_events(connection, [event]))
+
+
+# Per write engine: where server-made events go once their transaction has
+# committed, instead of being written inside it (see `record_event_soon`).
+_event_sinks: dict[sa.Engine, Callable[[list[ReceivedEvent]], object]] = {}
+
+
+def send_events_after_commit(
+    database: Database, sink: Callable[[list[ReceivedEvent]], object] | None
+) -> None:
+    """Hand the events of `record_event_soon` to `sink` after each commit.
+
+    With None, they are written inside their transactions again.
+    """
+    engine = database.write_engine.sync_engine
+    if sink is None:
+        _event_sinks.pop(engine, None)
+    else:
+        _event_sinks[engine] = sink
+
+
+async def record_event_soon(connection: AsyncConnection, event: ReceivedEvent) -> None:
+    """Store a server-made event after the caller's transaction commits.
+
+    With a sink registered (an API process's event pipeline), the event is
+    handed to it once the transaction commits, so the transaction spends no
+    statements on it and the pipeline writes many events in one batch.
+    Without one, or outside `Database.transaction`, it is written in the
+    caller's transaction like `record_event`.
+    """
+    sink = _event_sinks.get(connection.sync_engine)
+    if sink is not None and after_commit(connection, partial(sink, [event])):
+        return
+    await record_event(connection, event)
 
 
 def on_events_committed(

@@ -1,7 +1,8 @@
 """Events that the server emits when a flow run changes state.
 
 `record_flow_run_state_change` is called inside the transaction that writes
-the new state, after the flow run row is updated. It stores a
+the new state, after the flow run row is updated. It records (after the
+commit, in an API process; see `record_event_soon`) a
 `prefect.flow-run.<State name>` event shaped as the Prefect 3.9.1 server
 makes it: the flow run is the resource, and the flow, deployment, work
 queue, work pool, parent task run, tags and creator are related resources.
@@ -26,7 +27,7 @@ from podium.schemas.events import (
     RESOURCE_ROLE,
     ReceivedEvent,
 )
-from podium.storage.events import record_event
+from podium.storage.events import record_event_soon
 from podium.storage.tables import flow_runs, flows, task_runs
 from podium.storage.tables.deployments import deployments
 from podium.storage.tables.work_pools import work_pools, work_queues
@@ -145,7 +146,7 @@ async def record_flow_run_state_change(
     validated_state: StateLike,
     run: Mapping[str, Any] | None = None,
 ) -> None:
-    """Store the event for a flow run's new state in the caller's transaction.
+    """Record the event for a flow run's new state once the transaction commits.
 
     `run` is the flow run's row as it is after the transition, with the
     `event_context_columns`; without it the row is read here. The event id
@@ -161,7 +162,7 @@ async def record_flow_run_state_change(
             return
         run = row
     event = state_change_event(run, initial_state, validated_state)
-    await record_event(connection, event)
+    await record_event_soon(connection, event)
 
 
 def state_change_event(
