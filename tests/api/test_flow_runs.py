@@ -598,3 +598,19 @@ async def test_filter_accepts_null_sort_and_limit(client, flow, path) -> None:
     response = await client.post(path, json=body)
 
     assert response.status_code == 200, response.text
+
+
+async def test_create_run_of_unknown_deployment_conflicts(
+    client: httpx.AsyncClient,
+) -> None:
+    flow = await create_flow(client)
+    missing = str(uuid.uuid4())
+
+    response = await client.post(
+        "/flow_runs/", json={"flow_id": flow["id"], "deployment_id": missing}
+    )
+
+    assert response.status_code == 409
+    assert missing in response.json()["detail"]
+    count = await client.post("/flow_runs/count", json={})
+    assert count.json() == 0

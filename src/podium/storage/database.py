@@ -63,6 +63,19 @@ def load_json(text: str) -> Any:
         return json.loads(text)
 
 
+def dump_json(value: Any) -> str:
+    """Encode a document for a JSON column.
+
+    orjson is several times faster than the standard library. It raises on
+    what it cannot encode (integers past 64 bits, keys that are not strings),
+    which the standard library then encodes as before.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 class Database:
     """Connections to one Podium database, SQLite or PostgreSQL."""
 
@@ -88,6 +101,7 @@ class Database:
                 pool_size=10,
                 max_overflow=20,
                 pool_pre_ping=True,
+                json_serializer=dump_json,
                 json_deserializer=load_json,
             )
             self.read_engine = self.write_engine
@@ -112,6 +126,7 @@ class Database:
             echo=echo,
             pool_size=pool_size,
             max_overflow=0,
+            json_serializer=dump_json,
             json_deserializer=load_json,
             async_creator=partial(
                 # The single writer runs on the event loop (see InlineConnection).

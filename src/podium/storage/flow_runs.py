@@ -27,6 +27,7 @@ from podium.storage.run_documents import flow_run_document, raw_columns
 from podium.storage.run_fields import ascending, descending, run_values
 from podium.storage.states import FLOW_RUN_TABLES, current_state_columns, set_run_state
 from podium.storage.tables import (
+    deployments,
     flow_run_states,
     flow_runs,
     flows,
@@ -121,6 +122,23 @@ async def _flow_labels(connection: AsyncConnection, flow_id: UUID) -> Labels:
     return dict(row.labels or {})
 
 
+_SELECT_DEPLOYMENT = sa.select(deployments.c.id).where(
+    deployments.c.id == sa.bindparam("deployment_id")
+)
+
+
+async def _require_deployment(connection: AsyncConnection, deployment_id: UUID) -> None:
+    # flow_runs.deployment_id has no foreign key, so the check is made here.
+    result = await connection.execute(
+        _SELECT_DEPLOYMENT, {"deployment_id": deployment_id}
+    )
+    if result.first() is None:
+        raise Conflict(
+            f"Deployment {deployment_id} does not exist, so no run of it can be "
+            "created. Create the deployment first or leave deployment_id out."
+        )
+
+
 async def create_flow_run(
     connection: AsyncConnection,
     flow_run: FlowRunCreate,
@@ -134,6 +152,8 @@ async def create_flow_run(
     unchanged. Returns the run and whether it was created.
     """
     labels = await _flow_labels(connection, flow_run.flow_id)
+    if flow_run.deployment_id is not None:
+        await _require_deployment(connection, flow_run.deployment_id)
     labels |= {"prefect.flow.id": str(flow_run.flow_id)}
     labels |= flow_run.labels or {}
 

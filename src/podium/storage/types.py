@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +21,15 @@ class _SQLiteDateTimeText(sqlite.DATETIME):
 
     def result_processor(self, dialect: Dialect, coltype: object) -> None:
         return None
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        # The same text as SQLAlchemy's format, written by the C isoformat.
+        def process(value: dt.datetime | None) -> str | None:
+            if value is None:
+                return None
+            return value.isoformat(" ", "microseconds")
+
+        return process
 
 
 class Timestamp(sa.TypeDecorator[dt.datetime]):
