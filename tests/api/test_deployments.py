@@ -357,9 +357,7 @@ async def test_create_flow_run_with_null_schema_when_enforced_returns_409(
     client: httpx.AsyncClient,
 ) -> None:
     flow_id = await create_flow(client)
-    deployment = await create_deployment(
-        client, flow_id, parameter_openapi_schema=None
-    )
+    deployment = await create_deployment(client, flow_id, parameter_openapi_schema=None)
     response = await client.post(
         f"/deployments/{deployment['id']}/create_flow_run", json={}
     )
@@ -654,15 +652,77 @@ async def test_work_queue_check_returns_queue(client: httpx.AsyncClient) -> None
     assert [q["name"] for q in response.json()] == ["default"]
 
 
-async def test_deployment_without_schema_accepts_runs(client: httpx.AsyncClient) -> None:
+async def test_deployment_without_schema_accepts_runs(
+    client: httpx.AsyncClient,
+) -> None:
     flow = (await client.post("/flows/", json={"name": "schemaless"})).json()
     deployment = (
-        await client.post("/deployments/", json={"name": "plain", "flow_id": flow["id"]})
+        await client.post(
+            "/deployments/", json={"name": "plain", "flow_id": flow["id"]}
+        )
     ).json()
 
     run = await client.post(
         f"/deployments/{deployment['id']}/create_flow_run", json={"parameters": {}}
     )
 
-    assert deployment["parameter_openapi_schema"] == {"type": "object", "properties": {}}
+    assert deployment["parameter_openapi_schema"] == {
+        "type": "object",
+        "properties": {},
+    }
     assert run.status_code == 201, run.text
+
+
+async def test_create_flow_run_hydrates_ui_placeholders(
+    client: httpx.AsyncClient,
+) -> None:
+    variable = await client.post("/variables/", json={"name": "region", "value": "eu"})
+    assert variable.status_code == 201, variable.text
+    deployment = await create_deployment(client, await create_flow(client))
+
+    response = await client.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        json={
+            "parameters": {
+                "config": {"__prefect_kind": "json", "value": '{"retries": 2}'},
+                "region": {
+                    "__prefect_kind": "workspace_variable",
+                    "variable_name": "region",
+                },
+                "empty": {"__prefect_kind": "json"},
+            }
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["parameters"] == {"config": {"retries": 2}, "region": "eu"}
+
+
+async def test_create_flow_run_with_unknown_variable_is_400(
+    client: httpx.AsyncClient,
+) -> None:
+    deployment = await create_deployment(client, await create_flow(client))
+    placeholder = {"__prefect_kind": "workspace_variable", "variable_name": "nope"}
+
+    response = await client.post(
+        f"/deployments/{deployment['id']}/create_flow_run",
+        json={"parameters": {"region": placeholder}},
+    )
+
+    assert response.status_code == 400
+    assert "nope" in response.json()["detail"]
+    runs = await client.post("/flow_runs/count", json={})
+    assert runs.json() == 0
+
+
+async def test_update_deployment_hydrates_parameters(client: httpx.AsyncClient) -> None:
+    deployment = await create_deployment(client, await create_flow(client))
+
+    response = await client.patch(
+        f"/deployments/{deployment['id']}",
+        json={"parameters": {"n": {"__prefect_kind": "json", "value": "3"}}},
+    )
+
+    assert response.status_code == 204, response.text
+    stored = await client.get(f"/deployments/{deployment['id']}")
+    assert stored.json()["parameters"] == {"n": 3}

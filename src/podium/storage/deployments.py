@@ -20,7 +20,8 @@ from uuid import UUID
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.errors import Conflict, InvalidRequest, ObjectNotFound
+from podium.errors import Conflict, InvalidRequest, ObjectNotFound, PodiumError
+from podium.orchestration import hydration
 from podium.orchestration.schedules import FillLimits, plan_fill
 from podium.schemas.deployments import (
     Deployment,
@@ -42,7 +43,14 @@ from podium.storage import flow_runs as runs
 from podium.storage.criteria import deployment_criteria, flow_criteria
 from podium.storage.filtering import Clause
 from podium.storage.run_criteria import flow_runs_where
-from podium.storage.tables import deployments, flow_runs, flows, work_pools, work_queues
+from podium.storage.tables import (
+    deployments,
+    flow_runs,
+    flows,
+    variables,
+    work_pools,
+    work_queues,
+)
 from podium.storage.work_pools import work_pool_criteria
 from podium.storage.work_queues import resolve_work_queue, work_queue_criteria
 
@@ -275,6 +283,11 @@ async def update_deployment(
                 connection, update.work_pool_name, update.work_queue_name
             )
     current = await read_deployment(connection, deployment_id)
+    if update.parameters is not None:
+        update.parameters = await hydrated_parameters(
+            connection, update.parameters, "deployment parameters"
+        )
+        values["parameters"] = update.parameters
     _check_parameters(current, update)
     await _touch(connection, deployment_id, now, **values)
     await schedules.reset_scheduled_runs(connection, [deployment_id], now)
@@ -424,11 +437,34 @@ def parameter_problem(
     return f"Validation failed for field {field!r}. Failure reason: {first.message}"
 
 
-def merged_parameters(
-    deployment: Deployment, request: DeploymentFlowRunCreate
+async def hydrated_parameters(
+    connection: AsyncConnection, parameters: dict[str, Any], what: str
 ) -> dict[str, Any]:
-    """Merge the run's parameters over the deployment's and check them."""
-    parameters = {**deployment.parameters, **request.parameters}
+    """Resolve the UI's `__prefect_kind` placeholders, reading the variables they name.
+
+    Raises a 400 error starting with `what` when a placeholder cannot be resolved.
+    """
+    names = hydration.variable_names(parameters)
+    values: dict[str, Any] = {}
+    if names:
+        result = await connection.execute(
+            sa.select(variables.c.name, variables.c.value).where(
+                variables.c.name.in_(names)
+            )
+        )
+        values = {row.name: row.value for row in result}
+    try:
+        return hydration.hydrate(parameters, values)
+    except hydration.HydrationError as error:
+        raise PodiumError(f"Error hydrating {what}: {error}") from None
+
+
+def checked_parameters(
+    deployment: Deployment,
+    request: DeploymentFlowRunCreate,
+    parameters: dict[str, Any],
+) -> dict[str, Any]:
+    """Check a run's merged parameters against the deployment's schema."""
     enforce = request.enforce_parameter_schema
     if enforce is None:
         enforce = deployment.enforce_parameter_schema
@@ -458,7 +494,12 @@ async def create_flow_run(
     return an existing run).
     """
     deployment = await read_deployment(connection, deployment_id)
-    parameters = merged_parameters(deployment, request)
+    parameters = await hydrated_parameters(
+        connection,
+        {**deployment.parameters, **request.parameters},
+        "flow run parameters",
+    )
+    parameters = checked_parameters(deployment, request, parameters)
     queue_values = await _run_queue(connection, deployment, request.work_queue_name)
     state = request.state or StateCreate(
         type=StateType.SCHEDULED,
