@@ -117,3 +117,55 @@ async def test_migrations_build_the_tables_the_code_declares(
 
     async with database.read() as connection:
         assert await connection.run_sync(differences) == []
+
+
+async def test_empty_database_created_without_alembic(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fail(url: str) -> None:
+        raise AssertionError("Alembic ran for an empty database.")
+
+    monkeypatch.setattr(migrate, "_upgrade_in_child_process", fail)
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        assert await migrate.upgrade_if_behind(database) is True
+        assert await migrate.current_revision(database) == migrate.head_revision()
+    finally:
+        await database.dispose()
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
+@pytest.mark.filterwarnings("ignore:autogenerate skipping")
+async def test_directly_created_schema_matches_declared_tables(tmp_path: Path) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from podium.storage.tables import metadata
+
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        assert await migrate._create_at_head(database, "0002") is True
+        async with database.read() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync), metadata
+                )
+            )
+    finally:
+        await database.dispose()
+
+    assert differences == []
+
+
+async def test_partial_schema_left_to_alembic(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'partial.db'}")
+    try:
+        async with database.transaction() as connection:
+            await connection.run_sync(flows.create)
+
+        created = await migrate._create_at_head(database, "0002")
+
+        assert created is False
+        assert await migrate.current_revision(database) is None
+    finally:
+        await database.dispose()

@@ -3,8 +3,9 @@
 Alembic takes a noticeable share of start-up time to import, so the server
 only uses it when the database is behind: `upgrade_if_behind` first compares
 the database's `alembic_version` row with the newest revision found in the
-migration files. When a migration is needed it runs in a short-lived child
-process, so the server does not keep Alembic and the migration scripts in
+migration files. An empty database gets its tables from their definitions
+and is stamped at that revision. When a migration is needed it runs in a
+short-lived child process, so the server does not keep Alembic and the migration scripts in
 memory afterwards (14 MiB of resident memory in scripts/measure_startup.py
 on Python 3.11).
 """
@@ -78,11 +79,57 @@ async def upgrade_if_behind(database: Database) -> bool:
     Returns whether a migration ran.
     """
     head = head_revision()
-    if head is not None and await current_revision(database) == head:
+    current = await current_revision(database)
+    if head is not None and current == head:
         return False
+    if head is not None and current is None and await _create_at_head(database, head):
+        logger.info("Created the database schema at revision %s.", head)
+        return True
     logger.info("Migrating the database schema to the newest revision.")
     await _upgrade_in_child_process(database.url.render_as_string(hide_password=False))
     return True
+
+
+# The table Alembic keeps its revision in, as Alembic itself creates it.
+_CREATE_VERSION_TABLE = sa.text(
+    "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+    "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+)
+
+
+async def _create_at_head(database: Database, head: str) -> bool:
+    """Create the tables of an empty database from their definitions.
+
+    Starting Alembic in a child process took most of a fresh server's
+    start-up (1.8 s to healthy, against 1.1 s without it). An empty database
+    needs no migration path, so its tables are created as
+    `podium.storage.tables` declares them and it is stamped at `head`. A
+    test checks that the migrations build the same schema.
+
+    Returns False, having changed nothing, when any Podium table already
+    exists or the creation fails (another process may be creating them).
+    Alembic then decides.
+    """
+    from podium.storage.tables import metadata
+
+    def create(sync: sa.Connection) -> bool:
+        existing = set(sa.inspect(sync).get_table_names())
+        if existing & ({"alembic_version"} | set(metadata.tables)):
+            return False
+        metadata.create_all(sync)
+        sync.execute(_CREATE_VERSION_TABLE)
+        sync.execute(
+            sa.text("INSERT INTO alembic_version (version_num) VALUES (:head)"),
+            {"head": head},
+        )
+        return True
+
+    try:
+        async with database.transaction() as connection:
+            return await connection.run_sync(create)
+    except sa.exc.DBAPIError as error:
+        logger.info("Creating the tables directly failed, so Alembic runs: %s", error)
+        return False
 
 
 async def _upgrade_in_child_process(database_url: str) -> None:
