@@ -1,11 +1,12 @@
 """The write path for events that clients send.
 
 Handlers call `submit`, which queues the events and returns a future. One
-writer task takes everything queued at that moment and stores it in a
-single short write transaction: the events (skipping ids already stored),
-then the task runs and states that client-side task-run events describe.
-SQLite has one writer, so a burst of events costs a few transactions rather
-than one per event, and nothing waits on a timer.
+writer task waits `GATHER_SECONDS` after the first submission, takes
+everything queued by then and stores it in a single short write
+transaction: the events (skipping ids already stored), then the task runs
+and states that client-side task-run events describe. SQLite has one
+writer, so a burst of events costs a few transactions rather than one per
+event.
 
 A batch that fails is retried, then written one submission at a time, so
 one bad submission cannot drop the others. The future of each submission
@@ -31,6 +32,12 @@ logger = logging.getLogger(__name__)
 # Events per write transaction; a batch this size commits in tens of
 # milliseconds on SQLite, which keeps other writers' waits short.
 MAX_BATCH_EVENTS = 2000
+
+# How long the writer gathers submissions before it writes them. State
+# changes from concurrent clients each bring one event, and without the wait
+# most batches held one; with it set_state throughput rose by about 5% in
+# `bench/run --set-state` (8 clients).
+GATHER_SECONDS = 0.02
 
 # Delays between the attempts to write a batch that failed.
 RETRY_DELAYS_SECONDS = (0.05, 0.5)
@@ -79,6 +86,7 @@ class EventPipeline:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            await asyncio.sleep(GATHER_SECONDS)
             size = len(batch[0].events)
             while size < MAX_BATCH_EVENTS and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
