@@ -169,3 +169,24 @@ async def test_listing_turns_stored_nan_into_null(
 
     assert response.status_code == 200
     assert orjson.loads(response.content)[0]["parameters"] == {"x": None}
+
+
+async def test_paginate_serves_the_same_runs_as_filter(
+    client: httpx.AsyncClient,
+) -> None:
+    flow = await create_flow(client)
+    for index in range(5):
+        await create_run(client, flow["id"], name=f"run-{index}", tags=["p"])
+
+    page = await client.post(
+        "/flow_runs/paginate", json={"sort": "NAME_ASC", "limit": 2, "page": 2}
+    )
+    listed = await client.post(
+        "/flow_runs/filter", json={"sort": "NAME_ASC", "limit": 2, "offset": 2}
+    )
+
+    assert page.status_code == 200, page.text
+    body = page.json()
+    assert without_estimates(body["results"]) == without_estimates(listed.json())
+    assert [run["name"] for run in body["results"]] == ["run-2", "run-3"]
+    assert (body["count"], body["limit"], body["pages"], body["page"]) == (5, 2, 3, 2)

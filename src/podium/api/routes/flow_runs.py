@@ -10,6 +10,7 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Body, Response, status
 from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api.dependencies import MAX_LIMIT, DatabaseDep, LimitBody, OffsetBody
 from podium.schemas.base import Labels
@@ -35,6 +36,7 @@ from podium.schemas.work_pools import WorkPoolFilter
 from podium.schemas.work_queues import WorkQueueFilter
 from podium.storage import flow_runs as storage
 from podium.storage import run_graph, run_history
+from podium.storage.filtering import Clause
 from podium.storage.run_criteria import flow_runs_where
 from podium.storage.tables import flow_runs as flow_runs_table
 
@@ -97,22 +99,33 @@ async def read_flow_runs(
         flow_runs, flows, task_runs, deployments, work_pools, work_pool_queues
     )
     async with db.read() as connection:
-        sort = sort or FlowRunSort.ID_DESC
-        documents = await storage.read_flow_run_documents(
-            connection, where, sort, limit, offset
+        body = await _flow_runs_json(
+            connection, where, sort or FlowRunSort.ID_DESC, limit, offset
         )
-        try:
-            body = orjson.dumps(documents, option=orjson.OPT_UTC_Z)
-        except orjson.JSONEncodeError:
-            # orjson refuses integers past 64 bits and nesting past 254
-            # levels, which parameters may hold; such a page goes through
-            # the model instead.
-            runs = await storage.read_flow_runs(connection, where, sort, limit, offset)
-            body = _FLOW_RUN_LIST.dump_json(runs)
     return Response(body, media_type="application/json")
 
 
-@router.post("/paginate")
+async def _flow_runs_json(
+    connection: AsyncConnection,
+    where: Clause,
+    sort: FlowRunSort,
+    limit: int,
+    offset: int,
+) -> bytes:
+    """Read a page of flow runs and return it as a JSON array."""
+    documents = await storage.read_flow_run_documents(
+        connection, where, sort, limit, offset
+    )
+    try:
+        return orjson.dumps(documents, option=orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        # orjson refuses integers past 64 bits and nesting past 254 levels,
+        # which parameters may contain, so such a page goes through the model.
+        runs = await storage.read_flow_runs(connection, where, sort, limit, offset)
+        return _FLOW_RUN_LIST.dump_json(runs)
+
+
+@router.post("/paginate", response_model=Page[FlowRun])
 async def paginate_flow_runs(
     db: DatabaseDep,
     sort: FlowRunSort | None = Body(FlowRunSort.ID_DESC),
@@ -124,17 +137,23 @@ async def paginate_flow_runs(
     deployments: DeploymentFilter | None = Body(None, embed=True),
     work_pools: WorkPoolFilter | None = Body(None, embed=True),
     work_pool_queues: WorkQueueFilter | None = Body(None, embed=True),
-) -> Page[FlowRun]:
+) -> Response:
     where = flow_runs_where(
         flow_runs, flows, task_runs, deployments, work_pools, work_pool_queues
     )
     async with db.read() as connection:
         count = await storage.count_flow_runs(connection, where)
-        runs = await storage.read_flow_runs(
+        results = await _flow_runs_json(
             connection, where, sort or FlowRunSort.ID_DESC, limit, (page - 1) * limit
         )
-    pages = math.ceil(count / limit) if limit else 0
-    return Page[FlowRun](results=runs, count=count, limit=limit, pages=pages, page=page)
+    body = {
+        "results": orjson.Fragment(results),
+        "count": count,
+        "limit": limit,
+        "pages": math.ceil(count / limit) if limit else 0,
+        "page": page,
+    }
+    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.post("/history")
