@@ -71,7 +71,7 @@ async def assert_same_listing(client: httpx.AsyncClient, database: Database) -> 
         assert isinstance(run["estimated_start_time_delta"], float)
 
 
-async def test_listing_matches_the_model_for_runs_in_every_shape(
+async def test_listing_matches_model_for_varied_runs(
     client: httpx.AsyncClient, database: Database
 ) -> None:
     pool = await client.post("/work_pools/", json={"name": "listing-pool"})

@@ -407,3 +407,25 @@ async def test_get_scheduled_runs_records_poll(
     assert queue["last_polled"] is not None
     assert queue["status"] == "READY"
     assert unknown_queue.status_code == 404
+
+
+async def test_poll_serves_parameters_past_64_bits(client: httpx.AsyncClient) -> None:
+    # On PostgreSQL orjson cannot encode the decoded integer, so the poll goes
+    # through the models. On SQLite the stored JSON text is passed through.
+    await create_pool(client, "huge")
+    flow = (await client.post("/flows/", json={"name": "h"})).json()
+    run = await client.post(
+        "/flow_runs/",
+        json={
+            "flow_id": flow["id"],
+            "work_pool_name": "huge",
+            "parameters": {"n": 2**70},
+            "state": {"type": "SCHEDULED"},
+        },
+    )
+
+    response = await client.post("/work_pools/huge/get_scheduled_flow_runs", json={})
+
+    assert response.status_code == 200
+    assert [r["flow_run"]["id"] for r in response.json()] == [run.json()["id"]]
+    assert response.json()[0]["flow_run"]["parameters"] == {"n": 2**70}

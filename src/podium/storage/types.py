@@ -14,7 +14,7 @@ from sqlalchemy.engine import Dialect
 class _SQLiteDateTimeText(sqlite.DATETIME):
     """SQLite's DATETIME text, handed to `Timestamp` unparsed when read.
 
-    SQLAlchemy parses each value with a regular expression; the C parser of
+    SQLAlchemy parses each value with a regular expression. The C parser of
     `datetime.fromisoformat` reads the same fixed format several times faster,
     which matters when a listing reads thousands of timestamps.
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -48,6 +49,21 @@ _FLOW_RUN_LIST = TypeAdapter(list[FlowRun])
 def json_list(adapter: TypeAdapter[Any], items: Any) -> Response:
     """Serialize a list of models in one pass, skipping FastAPI's re-validation."""
     return Response(adapter.dump_json(items), media_type="application/json")
+
+
+async def dump_or_fall_back(
+    value: Any, fallback: Callable[[], Awaitable[bytes]]
+) -> bytes:
+    """Serialise JSON-ready `value` with orjson, or return what `fallback` makes.
+
+    orjson rejects integers past 64 bits and nesting past 254 levels, which
+    a run's parameters may contain. `fallback` then serialises through the
+    models instead.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_UTC_Z)
+    except orjson.JSONEncodeError:
+        return await fallback()
 
 
 def state_response(result: OrchestrationResult, written: bool) -> Response:
@@ -116,13 +132,12 @@ async def _flow_runs_json(
     documents = await storage.read_flow_run_documents(
         connection, where, sort, limit, offset
     )
-    try:
-        return orjson.dumps(documents, option=orjson.OPT_UTC_Z)
-    except orjson.JSONEncodeError:
-        # orjson refuses integers past 64 bits and nesting past 254 levels,
-        # which parameters may contain, so such a page goes through the model.
+
+    async def through_models() -> bytes:
         runs = await storage.read_flow_runs(connection, where, sort, limit, offset)
         return _FLOW_RUN_LIST.dump_json(runs)
+
+    return await dump_or_fall_back(documents, through_models)
 
 
 @router.post("/paginate", response_model=Page[FlowRun])

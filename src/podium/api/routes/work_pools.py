@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from uuid import UUID
 
-import orjson
 import sqlalchemy as sa
 from fastapi import APIRouter, Body, Path, Response, status
 from pydantic import TypeAdapter
 
 from podium.api.dependencies import MAX_LIMIT, DatabaseDep, LimitBody, OffsetBody
+from podium.api.routes.flow_runs import dump_or_fall_back
 from podium.schemas.base import PodiumModel
 from podium.schemas.flow_runs import FlowRun
 from podium.schemas.work_pools import (
@@ -140,13 +140,10 @@ async def get_scheduled_flow_runs(
             }
             for choice, document in zip(chosen, documents, strict=True)
         ]
-        try:
-            content = orjson.dumps(body, option=orjson.OPT_UTC_Z)
-        except orjson.JSONEncodeError:
-            # Parameters past orjson's limits (see flow_runs/filter) go
-            # through the model.
+
+        async def through_models() -> bytes:
             runs = await workers.read_flow_runs_in_order(connection, ids)
-            content = _POLL_RESPONSE.dump_json(
+            return _POLL_RESPONSE.dump_json(
                 [
                     WorkerFlowRunResponse(
                         work_pool_id=choice.work_pool_id,
@@ -156,6 +153,8 @@ async def get_scheduled_flow_runs(
                     for choice, run in zip(chosen, runs, strict=True)
                 ]
             )
+
+        content = await dump_or_fall_back(body, through_models)
     async with db.transaction() as connection:
         await workers.record_worker_poll(connection, polled, _now())
     return Response(content, media_type="application/json")
