@@ -44,7 +44,9 @@ def _is_not_an_object(body: object, errors: list[dict[str, object]]) -> bool:
     )
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation_error(
+    request: Request, exc: RequestValidationError
+) -> JSONResponse:
     errors = jsonable_encoder(exc.errors())
     detail = _describe_validation_errors(errors)
     if _is_not_an_object(exc.body, errors):
@@ -86,7 +88,9 @@ def _is_not_null_violation(exc: sqlalchemy.exc.IntegrityError) -> bool:
     return str(exc.orig).startswith("NOT NULL constraint failed")
 
 
-async def _integrity_error(request: Request, exc: sqlalchemy.exc.IntegrityError) -> JSONResponse:
+async def _integrity_error(
+    request: Request, exc: sqlalchemy.exc.IntegrityError
+) -> JSONResponse:
     # A null sent for a field that cannot be null is an invalid value, such
     # as `{"tags": null}` in a PATCH.
     if _is_not_null_violation(exc):
@@ -94,7 +98,9 @@ async def _integrity_error(request: Request, exc: sqlalchemy.exc.IntegrityError)
     # A unique or foreign-key constraint caught what a query module did not
     # check first; the client's data conflicts, the server is fine.
     message = _database_message(exc)
-    logger.warning("Integrity error on %s %s: %s", request.method, request.url.path, message)
+    logger.warning(
+        "Integrity error on %s %s: %s", request.method, request.url.path, message
+    )
     return JSONResponse(
         status_code=status.HTTP_409_CONFLICT,
         content={
@@ -109,7 +115,9 @@ async def _data_error(request: Request, exc: sqlalchemy.exc.DBAPIError) -> JSONR
     logger.warning("Data error on %s %s: %s", request.method, request.url.path, message)
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={"detail": f"A value in the request is invalid for its field: {message}."},
+        content={
+            "detail": f"A value in the request is invalid for its field: {message}."
+        },
     )
 
 
@@ -138,7 +146,9 @@ def _is_invalid_value(exc: sqlalchemy.exc.DBAPIError) -> bool:
     return False
 
 
-async def _dbapi_error(request: Request, exc: sqlalchemy.exc.DBAPIError) -> JSONResponse:
+async def _dbapi_error(
+    request: Request, exc: sqlalchemy.exc.DBAPIError
+) -> JSONResponse:
     if not _is_invalid_value(exc):
         raise exc
     return await _data_error(request, exc)
@@ -148,7 +158,9 @@ async def _overflow_error(request: Request, exc: OverflowError) -> JSONResponse:
     # Python ints and dates are unbounded where the database columns are not:
     # SQLite raises this when binding an int past 64 bits, and date arithmetic
     # raises it past year 9999. Both come from values a client sent.
-    logger.warning("Value out of range on %s %s: %s", request.method, request.url.path, exc)
+    logger.warning(
+        "Value out of range on %s %s: %s", request.method, request.url.path, exc
+    )
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         content={"detail": f"A value in the request is out of range: {exc}."},

@@ -128,7 +128,9 @@ class _GlobMatch(FunctionElement[bool]):
     name = "glob_match"
 
 
-_GLOB_TO_LIKE = str.maketrans({"\\": "\\\\", "%": "\\%", "_": "\\_", "*": "%", "?": "_"})
+_GLOB_TO_LIKE = str.maketrans(
+    {"\\": "\\\\", "%": "\\%", "_": "\\_", "*": "%", "?": "_"}
+)
 
 
 @compiles(_GlobMatch, "postgresql")

@@ -33,7 +33,10 @@ class JsonArray:
     column: ColumnElement[Any]
 
 
-ColumnMap: TypeAlias = Mapping[str, "ColumnElement[Any] | JsonArray | ColumnMap | Callable[[Any], ColumnElement[bool]]"]
+ColumnMap: TypeAlias = Mapping[
+    str,
+    "ColumnElement[Any] | JsonArray | ColumnMap | Callable[[Any], ColumnElement[bool]]",
+]
 
 Clause: TypeAlias = ColumnElement[bool]
 
@@ -43,7 +46,9 @@ def _column_operator(name: str, column: ColumnElement[Any], value: Any) -> Claus
         case "any_":
             return column.in_(value)
         case "not_any_":
-            return sa.or_(column.not_in(value), column.is_(None)) if value else sa.true()
+            return (
+                sa.or_(column.not_in(value), column.is_(None)) if value else sa.true()
+            )
         case "eq_":
             return column == value
         case "ne_":

@@ -28,7 +28,9 @@ def _flow_not_found(flow_id: UUID) -> ObjectNotFound:
     return ObjectNotFound(f"Flow {flow_id} not found.")
 
 
-async def create_flow(connection: AsyncConnection, flow: FlowCreate) -> tuple[Flow, bool]:
+async def create_flow(
+    connection: AsyncConnection, flow: FlowCreate
+) -> tuple[Flow, bool]:
     """Insert a flow unless one of that name exists.
 
     Returns the flow and whether it was created. An existing flow is returned
@@ -48,7 +50,9 @@ async def create_flow(connection: AsyncConnection, flow: FlowCreate) -> tuple[Fl
 
 
 async def read_flow(connection: AsyncConnection, flow_id: UUID) -> Flow:
-    row = (await connection.execute(sa.select(flows).where(flows.c.id == flow_id))).first()
+    row = (
+        await connection.execute(sa.select(flows).where(flows.c.id == flow_id))
+    ).first()
     if row is None:
         raise _flow_not_found(flow_id)
     return Flow.model_validate(row)
@@ -57,7 +61,9 @@ async def read_flow(connection: AsyncConnection, flow_id: UUID) -> Flow:
 async def read_flow_by_name(
     connection: AsyncConnection, name: str, missing_ok: bool = False
 ) -> Flow | None:
-    row = (await connection.execute(sa.select(flows).where(flows.c.name == name))).first()
+    row = (
+        await connection.execute(sa.select(flows).where(flows.c.name == name))
+    ).first()
     if row is None:
         if missing_ok:
             return None
@@ -84,7 +90,9 @@ async def count_flows(connection: AsyncConnection, where: Clause) -> int:
     return int((await connection.execute(query)).scalar_one())
 
 
-async def update_flow(connection: AsyncConnection, flow_id: UUID, update: FlowUpdate) -> None:
+async def update_flow(
+    connection: AsyncConnection, flow_id: UUID, update: FlowUpdate
+) -> None:
     values = update.model_dump(mode="json", exclude_unset=True)
     if not values:
         await read_flow(connection, flow_id)

@@ -30,6 +30,11 @@ def object_columns() -> list[sa.Column[object]]:
         sa.Column("id", sa.Uuid(), primary_key=True, default=uuid.uuid4),
         sa.Column("created", Timestamp(), nullable=False, default=utcnow),
         sa.Column(
-            "updated", Timestamp(), nullable=False, default=utcnow, onupdate=utcnow, index=True
+            "updated",
+            Timestamp(),
+            nullable=False,
+            default=utcnow,
+            onupdate=utcnow,
+            index=True,
         ),
     ]
