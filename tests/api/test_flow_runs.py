@@ -90,6 +90,72 @@ async def test_create_flow_run_with_state_is_forced(client, flow) -> None:
     assert run["state_name"] == "Failed"
 
 
+def without_estimates(run: dict) -> dict:
+    # Both depend on the clock at the moment of each read.
+    return {k: v for k, v in run.items() if not k.startswith("estimated_")}
+
+
+CREATE_BODIES = {
+    "no state": {},
+    "scheduled later": {
+        "state": scheduled(dt.datetime(2031, 5, 4, 3, 2, 1, 123456, dt.UTC))
+    },
+    "running, with a message and data": {
+        "state": {"type": "RUNNING", "message": "hi", "data": {"k": [1, 2.5]}}
+    },
+    "fields of every kind": {
+        "name": "named-run",
+        "parameters": {"n": 1, "nested": {"x": None}},
+        "tags": ["a", "b"],
+        "labels": {"team": "data"},
+        "context": {"c": True},
+        "empirical_policy": {"retries": 2, "retry_delay": 5},
+        "idempotency_key": "k-1",
+        "job_variables": {"image": "x"},
+    },
+}
+
+
+@pytest.mark.parametrize("body", CREATE_BODIES.values(), ids=CREATE_BODIES.keys())
+async def test_create_response_matches_read(client, flow, body) -> None:
+    # The create response is built from the row as written, not read back.
+    created = await create_run(client, flow["id"], **body)
+    read = await client.get(f"/flow_runs/{created['id']}")
+
+    assert without_estimates(created) == without_estimates(read.json())
+
+
+async def test_create_in_work_pool_matches_read(client, flow) -> None:
+    pool = await client.post("/work_pools/", json={"name": "pool-a", "type": "process"})
+    assert pool.status_code == 201, pool.text
+    created = await create_run(client, flow["id"], work_pool_name="pool-a")
+    read = await client.get(f"/flow_runs/{created['id']}")
+
+    assert created["work_pool_name"] == "pool-a"
+    assert created["work_queue_name"] == "default"
+    assert without_estimates(created) == without_estimates(read.json())
+
+
+async def test_create_subflow_run_matches_read(client, flow) -> None:
+    parent = await create_run(client, flow["id"], state={"type": "RUNNING"})
+    task = await client.post(
+        "/task_runs/",
+        json={"flow_run_id": parent["id"], "task_key": "sub", "dynamic_key": "0"},
+    )
+    assert task.status_code == 201, task.text
+    created = await create_run(
+        client,
+        flow["id"],
+        parent_task_run_id=task.json()["id"],
+        state={"type": "RUNNING"},
+    )
+    read = await client.get(f"/flow_runs/{created['id']}")
+
+    assert without_estimates(created) == without_estimates(read.json())
+    task_run = await client.get(f"/task_runs/{task.json()['id']}")
+    assert task_run.json()["state_type"] == "RUNNING"
+
+
 async def test_create_flow_run_idempotency_key_returns_existing(client, flow) -> None:
     first = await create_run(client, flow["id"], idempotency_key="once")
     again = await client.post(

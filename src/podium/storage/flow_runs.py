@@ -23,9 +23,18 @@ from podium.schemas.states import (
 )
 from podium.storage import dialect
 from podium.storage.filtering import Clause
+from podium.storage.flow_run_events import EVENT_CONTEXT_PREFIX
 from podium.storage.run_documents import flow_run_document, raw_columns
 from podium.storage.run_fields import ascending, descending, run_values
-from podium.storage.states import FLOW_RUN_TABLES, current_state_columns, set_run_state
+from podium.storage.states import (
+    FLOW_RUN_TABLES,
+    STATE_FIELDS,
+    STATE_PREFIX,
+    Transition,
+    current_state_columns,
+    set_run_state,
+    transition_run,
+)
 from podium.storage.tables import (
     deployments,
     flow_run_states,
@@ -171,12 +180,8 @@ async def create_flow_run(
             connection, flow_run.work_pool_name, flow_run.work_queue_name
         )
         values.update(work_queue_id=queue.id, work_queue_name=queue.name)
-    statement = dialect.insert(connection, flow_runs).values(**values)
-    if flow_run.idempotency_key is not None:
-        statement = statement.on_conflict_do_nothing(
-            index_elements=[flow_runs.c.flow_id, flow_runs.c.idempotency_key]
-        )
-    inserted = (await connection.execute(statement.returning(flow_runs.c.id))).first()
+    statement = _insert_statement(connection, flow_run.idempotency_key is not None)
+    inserted = (await connection.execute(statement, values)).first()
 
     if inserted is None:
         existing = await connection.execute(
@@ -188,10 +193,44 @@ async def create_flow_run(
         return await read_flow_run(connection, existing.scalar_one()), False
 
     first_state = flow_run.state or StateCreate(type=StateType.PENDING)
-    await set_run_state(
+    transition = await transition_run(
         connection, FLOW_RUN_TABLES, inserted.id, first_state, force=True
     )
-    return await read_flow_run(connection, inserted.id), True
+    return _flow_run_as_written(transition), True
+
+
+# Per backend, with and without an idempotency key. Building an INSERT and
+# its statement-cache key for each run costs more than executing it.
+_INSERTS: dict[tuple[str, bool], Any] = {}
+
+
+def _insert_statement(connection: AsyncConnection, idempotent: bool) -> Any:
+    key = (connection.dialect.name, idempotent)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        statement = dialect.insert(connection, flow_runs)
+        if idempotent:
+            statement = statement.on_conflict_do_nothing(
+                index_elements=[flow_runs.c.flow_id, flow_runs.c.idempotency_key]
+            )
+        statement = _INSERTS[key] = statement.returning(flow_runs.c.id)
+    return statement
+
+
+def _flow_run_as_written(transition: Transition) -> FlowRun:
+    """Build the run a read would return, from the row its transition wrote."""
+    run = transition.run
+    row = {
+        key: value
+        for key, value in run.items()
+        if not key.startswith(EVENT_CONTEXT_PREFIX)
+    }
+    row["work_pool_id"] = run[EVENT_CONTEXT_PREFIX + "work_pool_id"]
+    row["work_pool_name"] = run[EVENT_CONTEXT_PREFIX + "work_pool_name"]
+    state = transition.state
+    for name in STATE_FIELDS:
+        row[STATE_PREFIX + name] = None if state is None else getattr(state, name)
+    return FlowRun.model_validate(run_values(row, utcnow()))
 
 
 # Built once: constructing the joined select costs more than running it.

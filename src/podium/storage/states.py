@@ -272,13 +272,18 @@ async def write_state(
         },
     )
     values = dict(run_updates or {})
-    values.update(
-        state_id=state.id,
-        state_type=state.type.value,
-        state_name=state.name,
-        state_timestamp=state.timestamp,
-    )
+    values.update(_state_columns(state))
     await _update_run(connection, tables, run_id, values)
+
+
+def _state_columns(state: StateSnapshot) -> dict[str, Any]:
+    """Return the run columns that copy its current state."""
+    return {
+        "state_id": state.id,
+        "state_type": state.type.value,
+        "state_name": state.name,
+        "state_timestamp": state.timestamp,
+    }
 
 
 async def _update_run(
@@ -352,6 +357,22 @@ def orchestration_result(result: TransitionResult) -> OrchestrationResult:
     return OrchestrationResult(state=state, status=result.status, details=details)
 
 
+@dataclass(frozen=True)
+class Transition:
+    """What orchestration decided for one proposed state, and the run after it.
+
+    `run` is the run's row as loaded for the transition (with a flow run's
+    event context columns) plus every column the transition wrote, so a
+    caller can respond with the run without reading it again. `state` is the
+    run's current state afterwards.
+    """
+
+    result: TransitionResult
+    written: bool
+    run: dict[str, Any]
+    state: StateSnapshot | None
+
+
 async def set_run_state(
     connection: AsyncConnection,
     tables: RunTables,
@@ -365,6 +386,19 @@ async def set_run_state(
     Returns the result and whether a new state was written. Raises
     ObjectNotFound when the run does not exist.
     """
+    transition = await transition_run(connection, tables, run_id, state, force, now)
+    return orchestration_result(transition.result), transition.written
+
+
+async def transition_run(
+    connection: AsyncConnection,
+    tables: RunTables,
+    run_id: UUID,
+    state: StateCreate,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> Transition:
+    """Like `set_run_state`, returning the decision and the run as written."""
     now = now or utcnow()
     run, initial_state = await _load_for_update(connection, tables, run_id)
     snapshot = _run_snapshot(tables, run)
@@ -400,12 +434,18 @@ async def set_run_state(
         result = limited or result
 
     written = result.write_state and result.state is not None
+    current = dict(run)
+    updates: dict[str, Any] = {}
+    if written or result.run_updates:
+        # `updated` is set here rather than by the column's default, so that
+        # `current` contains the value the row gets.
+        updates = {**(result.run_updates or {}), "updated": now}
+        current.update(updates)
     if written:
         assert result.state is not None
-        await write_state(connection, tables, run_id, result.state, result.run_updates)
+        await write_state(connection, tables, run_id, result.state, updates)
+        current.update(_state_columns(result.state))
         if tables.kind is RunKind.FLOW_RUN:
-            # The row as just written: the loaded values with the updates.
-            current = {**run, **(result.run_updates or {})}
             await record_flow_run_state_change(
                 connection, run_id, initial_state, result.state, run=current
             )
@@ -413,9 +453,10 @@ async def set_run_state(
             await _copy_to_parent_task_run(
                 connection, snapshot.parent_task_run_id, run_id, result.state, now
             )
-    elif result.run_updates:
-        await _update_run(connection, tables, run_id, dict(result.run_updates))
-    return orchestration_result(result), written
+        return Transition(result, True, current, result.state)
+    if updates:
+        await _update_run(connection, tables, run_id, updates)
+    return Transition(result, False, current, initial_state)
 
 
 async def read_states(
