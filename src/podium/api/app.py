@@ -58,23 +58,28 @@ logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api"
 
-# Every router of the API, mounted under API_PREFIX in this order.
+# Every router of the API, mounted under API_PREFIX in this order. FastAPI
+# tries the routes one by one, so the routers that running flows call most
+# come first. Routers whose paths share a first segment (the several
+# `/flow_runs` ones, the two automation ones) keep their relative order,
+# which decides between overlapping paths.
 ROUTERS: list[APIRouter] = [
-    root.router,
-    root.admin,
-    flows.router,
     flow_runs.router,
     flow_run_extras.router,
     task_runs.router,
-    flow_run_states.router,
-    task_run_states.router,
-    deployments.router,
-    work_pools.router,
-    work_queues.router,
-    task_workers.router,
     logs.router,
     logs.flow_run_logs,
+    flow_run_states.router,
+    task_run_states.router,
+    flows.router,
+    work_pools.router,
+    deployments.router,
     events.router,
+    concurrency_limits_v2.router,
+    root.router,
+    root.admin,
+    work_queues.router,
+    task_workers.router,
     automations.router,
     automations.templates,
     variables.router,
@@ -84,7 +89,6 @@ ROUTERS: list[APIRouter] = [
     block_capabilities.router,
     artifacts.router,
     concurrency_limits.router,
-    concurrency_limits_v2.router,
     saved_searches.router,
     flow_run_input.router,
     observed_states.router,
@@ -144,6 +148,9 @@ def create_app(
         generate_unique_id_function=_operation_id,
         docs_url=None,
         redoc_url=None,
+        # FastAPI's built-in OpenTelemetry looks up the global providers on
+        # every request. Podium exports no telemetry, so it is switched off.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     install_error_handlers(app)

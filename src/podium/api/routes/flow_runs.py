@@ -81,6 +81,25 @@ async def create_flow_run(flow_run: FlowRunCreate, db: DatabaseDep) -> Response:
     return Response(result.model_dump_json(), code, media_type="application/json")
 
 
+# Defined second: FastAPI tries routes in order, and running flows call this
+# one more than any other.
+@router.post(
+    "/{id}/set_state",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OrchestrationResult,
+)
+async def set_flow_run_state(
+    id: UUID,  # noqa: A002
+    db: DatabaseDep,
+    state: StateCreate = Body(...),
+    force: bool = Body(False),
+) -> Response:
+    """Propose a new state; 201 when it (or a substitute) was stored, else 200."""
+    async with db.transaction() as connection:
+        result, written = await storage.set_flow_run_state(connection, id, state, force)
+    return state_response(result, written)
+
+
 @router.post("/count")
 async def count_flow_runs(
     db: DatabaseDep,
@@ -265,23 +284,6 @@ async def update_flow_run_labels(
 ) -> None:
     async with db.transaction() as connection:
         await storage.update_flow_run_labels(connection, id, labels)
-
-
-@router.post(
-    "/{id}/set_state",
-    status_code=status.HTTP_201_CREATED,
-    response_model=OrchestrationResult,
-)
-async def set_flow_run_state(
-    id: UUID,  # noqa: A002
-    db: DatabaseDep,
-    state: StateCreate = Body(...),
-    force: bool = Body(False),
-) -> Response:
-    """Propose a new state; 201 when it (or a substitute) was stored, else 200."""
-    async with db.transaction() as connection:
-        result, written = await storage.set_flow_run_state(connection, id, state, force)
-    return state_response(result, written)
 
 
 @router.post(
