@@ -155,9 +155,14 @@ class Database:
 
         begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
-        @sa.event.listens_for(engine.sync_engine, "begin")
-        def begin(connection: sa.Connection) -> None:
-            connection.exec_driver_sql(begin_sql)
+        def do_begin(dbapi_connection: Any) -> None:
+            dbapi_connection.cursor().execute(begin_sql)
+
+        # The engine's own dialect starts each transaction, not a "begin"
+        # event listener. One listener on an engine makes SQLAlchemy dispatch
+        # events around every statement, and removing the listeners took 8%
+        # off the instructions of a flow-run transition (callgrind).
+        engine.sync_engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
 
         return engine
 

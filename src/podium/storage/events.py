@@ -47,7 +47,6 @@ INSERT_CHUNK_ROWS = 500
 BUCKET_ORIGIN = dt.datetime(2024, 4, 1, tzinfo=dt.UTC)
 MAX_BUCKETS = 1000
 
-_PENDING_KEY = "podium.events.uncommitted"
 _commit_callbacks: weakref.WeakKeyDictionary[
     sa.Engine, Callable[[list[ReceivedEvent]], None]
 ]
@@ -184,36 +183,33 @@ def on_events_committed(
 ) -> None:
     """Call `callback` with the events of each committed write transaction.
 
-    The callback runs on the event loop while the commit is in progress, so it
-    must not block or raise.
+    The callback runs on the event loop once the commit is done, so it must
+    not block or raise.
     """
-    engine = database.write_engine.sync_engine
-    if engine in _commit_callbacks:
-        _commit_callbacks[engine] = callback
-        return
-    _commit_callbacks[engine] = callback
-
-    def committed(connection: sa.Connection) -> None:
-        pending = connection.info.pop(_PENDING_KEY, None)
-        target = _commit_callbacks.get(engine)
-        if pending and target is not None:
-            # NOTE: SQLAlchemy fires this just before the database commits, so
-            # a commit that then fails has already published its events.
-            target(pending)
-
-    def rolled_back(connection: sa.Connection) -> None:
-        connection.info.pop(_PENDING_KEY, None)
-
-    sa.event.listen(engine, "commit", committed)
-    sa.event.listen(engine, "rollback", rolled_back)
+    _commit_callbacks[database.write_engine.sync_engine] = callback
 
 
 def _hold_until_commit(
     connection: AsyncConnection, new_events: list[ReceivedEvent]
 ) -> None:
-    if not new_events or connection.sync_engine not in _commit_callbacks:
+    target = _commit_callbacks.get(connection.sync_engine)
+    if not new_events or target is None:
         return
-    connection.sync_connection.info.setdefault(_PENDING_KEY, []).extend(new_events)  # type: ignore[union-attr]
+    # Looked up again at commit, so a callback replaced meanwhile gets them.
+    engine = connection.sync_engine
+    if not after_commit(connection, partial(_publish, engine, new_events)):
+        # Not a `Database.transaction`: there is no commit to wait for here.
+        logger.warning(
+            "%d events were written outside Database.transaction, so they "
+            "do not reach the live stream.",
+            len(new_events),
+        )
+
+
+def _publish(engine: sa.Engine, new_events: list[ReceivedEvent]) -> None:
+    target = _commit_callbacks.get(engine)
+    if target is not None:
+        target(new_events)
 
 
 def _as_event(row: sa.Row[Any]) -> ReceivedEvent:
