@@ -148,6 +148,9 @@ class Database:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # RETURNING and multi-row statements keep their rows in temporary
+            # tables. On disk, each one created and deleted a file in /var/tmp.
+            cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             if immediate:
                 cursor.execute("PRAGMA wal_autocheckpoint=0")
