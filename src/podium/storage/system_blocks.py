@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import cache
 from importlib import resources
 from typing import Any
 from uuid import uuid4
@@ -24,9 +23,13 @@ from podium.storage.tables import block_schemas, block_types
 logger = logging.getLogger(__name__)
 
 
-@cache
 def system_blocks() -> dict[str, list[dict[str, Any]]]:
-    """Return the bundled block types and schemas, read once per process."""
+    """Return the bundled block types and schemas, read from the package data.
+
+    The result is not cached. A server reads it at start-up and on the rare
+    `install_system_block_types` request, and keeping the decoded JSON in
+    between cost about 0.5 MB.
+    """
     text = (
         resources.files("podium.storage")
         .joinpath("data/system_blocks.json")
