@@ -151,7 +151,9 @@ async def test_sequence_out_of_order_does_not_fire(database: Database) -> None:
     assert await triggered_count(database) == 0
 
 
-REACTIVE_GO = {"trigger": {"posture": "Reactive", "expect": ["test.go"], "threshold": 1}}
+REACTIVE_GO = {
+    "trigger": {"posture": "Reactive", "expect": ["test.go"], "threshold": 1}
+}
 
 
 async def test_engine_reloads_after_local_edit(database: Database) -> None:
