@@ -30,5 +30,5 @@ async def test_after_commit_skipped_on_rollback(database: Database) -> None:
 
 
 async def test_after_commit_refused_outside_transaction(database: Database) -> None:
-    async with database.write_engine.begin() as connection:
+    async with database.read() as connection:
         assert after_commit(connection, lambda: None) is False

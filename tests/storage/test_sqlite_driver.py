@@ -8,51 +8,31 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.storage.sqlite_items import items, items_database
 
 from podium.storage.database import Database
-from podium.storage.sqlite_driver import (
-    InlineConnection,
-    OneTripConnection,
-    connect_sqlite,
-)
-
-items = sa.Table(
-    "items",
-    sa.MetaData(),
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.String, nullable=False),
-)
+from podium.storage.sqlite_driver import OneTripConnection, connect_sqlite
 
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
-    async with db.transaction() as connection:
-        await connection.run_sync(items.metadata.create_all)
-    try:
+    async with items_database(tmp_path / "driver.db") as db:
         yield db
-    finally:
-        await db.dispose()
 
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Record every call that a connection makes to SQLite.
-
-    Reader connections send each call to their thread; the writer runs it in
-    place. Either way one call per statement is the goal.
-    """
+    """Record every call that a reader connection sends to its thread."""
     calls: list[object] = []
-    for connection_class in (OneTripConnection, InlineConnection):
-        send = connection_class._execute
+    send = OneTripConnection._execute
 
-        async def counted(
-            self: OneTripConnection, fn: object, *args: object, _send: object = send
-        ) -> object:
-            calls.append(fn)
-            return await _send(self, fn, *args)  # type: ignore[operator]
+    async def counted(
+        self: OneTripConnection, fn: object, *args: object, **kwargs: object
+    ) -> object:
+        calls.append(fn)
+        return await send(self, fn, *args, **kwargs)  # type: ignore[arg-type]
 
-        monkeypatch.setattr(connection_class, "_execute", counted)
+    monkeypatch.setattr(OneTripConnection, "_execute", counted)
     return calls
 
 
@@ -88,9 +68,12 @@ async def test_driver_returning_rows(database: Database) -> None:
 async def test_driver_one_trip_per_statement(
     database: Database, trips: list[object]
 ) -> None:
-    async with database.transaction() as connection:
-        await connection.execute(sa.insert(items).values(name="a"))
+    async with database.read():
+        pass  # opens the reader connection
+    trips.clear()
+    async with database.read() as connection:
         await connection.execute(sa.select(items))
+        await connection.execute(sa.select(items.c.id))
 
     # BEGIN travels with the first statement; the commit is the third trip,
     # and the pool's rollback after it makes none.
@@ -113,7 +96,10 @@ async def test_driver_rolls_back_failed_transaction(database: Database) -> None:
 async def test_driver_empty_transaction_sends_nothing(
     database: Database, trips: list[object]
 ) -> None:
-    async with database.transaction():
+    async with database.read():
+        pass  # opens the reader connection
+    trips.clear()
+    async with database.read():
         pass
 
     assert trips == []

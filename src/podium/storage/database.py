@@ -30,7 +30,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from podium.storage.sqlite_driver import connect_sqlite, connect_sqlite_inline
+from podium.storage.sqlite_driver import connect_sqlite
+from podium.storage.sqlite_writer import InlineAsyncConnection, create_writer_engine
 
 logger = logging.getLogger(__name__)
 
@@ -91,10 +92,21 @@ class Database:
         self._write_lock: asyncio.Lock | None = None
         self._transactions_since_checkpoint = 0
         self._checkpoint_task: asyncio.Task[None] | None = None
+        # The engine whose connections `transaction` opens.
+        self.sync_write_engine: sa.Engine
+        # PostgreSQL's engine; SQLite's writer has no asyncio engine.
+        self.write_engine: AsyncEngine | None = None
         if self.dialect == "sqlite":
             self._prepare_sqlite_file()
-            self.write_engine = self._sqlite_engine(echo, pool_size=1, immediate=True)
-            self.read_engine = self._sqlite_engine(echo, pool_size=8, immediate=False)
+            self.sync_write_engine = create_writer_engine(
+                os.path.abspath(str(self.url.database)),
+                SQLITE_BUSY_TIMEOUT_MS / 1000,
+                partial(_configure_sqlite, writer=True),
+                echo=echo,
+                json_serializer=dump_json,
+                json_deserializer=load_json,
+            )
+            self.read_engine = self._sqlite_read_engine(echo, pool_size=8)
         else:
             self.write_engine = create_async_engine(
                 self.url,
@@ -106,6 +118,7 @@ class Database:
                 json_deserializer=load_json,
             )
             self.read_engine = self.write_engine
+            self.sync_write_engine = self.write_engine.sync_engine
 
     @property
     def is_sqlite(self) -> bool:
@@ -117,11 +130,10 @@ class Database:
             raise ValueError("Podium needs a SQLite file, not an in-memory database.")
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
-    def _sqlite_engine(
-        self, echo: bool, pool_size: int, immediate: bool
-    ) -> AsyncEngine:
-        # Each statement makes one trip to the connection's thread instead of
-        # four (see podium.storage.sqlite_driver).
+    def _sqlite_read_engine(self, echo: bool, pool_size: int) -> AsyncEngine:
+        # Readers keep their threads, so a long read does not block the
+        # writer on the event loop. Each statement makes one trip to the
+        # connection's thread instead of four (see podium.storage.sqlite_driver).
         engine = create_async_engine(
             self.url,
             echo=echo,
@@ -130,9 +142,7 @@ class Database:
             json_serializer=dump_json,
             json_deserializer=load_json,
             async_creator=partial(
-                # The single writer runs on the event loop (see InlineConnection).
-                # Readers keep their threads, so a long read does not block it.
-                connect_sqlite_inline if immediate else connect_sqlite,
+                connect_sqlite,
                 os.path.abspath(str(self.url.database)),
                 timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
                 check_same_thread=False,
@@ -141,32 +151,19 @@ class Database:
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def configure(dbapi_connection: Any, _record: Any) -> None:
-            # Take transaction control from the driver so "begin" below decides
-            # how each transaction starts.
+            # Take transaction control from the driver so do_begin below
+            # decides how each transaction starts.
             dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            # RETURNING and multi-row statements keep their rows in temporary
-            # tables. On disk, each one created and deleted a file in /var/tmp.
-            cursor.execute("PRAGMA temp_store=MEMORY")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            if immediate:
-                cursor.execute("PRAGMA wal_autocheckpoint=0")
-            cursor.close()
-
-        begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+            _configure_sqlite(dbapi_connection, writer=False)
 
         def do_begin(dbapi_connection: Any) -> None:
-            dbapi_connection.cursor().execute(begin_sql)
+            # A read transaction reads one snapshot of the database.
+            dbapi_connection.cursor().execute("BEGIN")
 
-        # The engine's own dialect starts each transaction, not a "begin"
-        # event listener. One listener on an engine makes SQLAlchemy dispatch
-        # events around every statement, and removing the listeners took 8%
-        # off the instructions of a flow-run transition (callgrind).
+        # The dialect's hook rather than a "begin" event listener: any event
+        # listener on an engine makes SQLAlchemy dispatch events around every
+        # statement it runs.
         engine.sync_engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
-
         return engine
 
     @asynccontextmanager
@@ -182,7 +179,7 @@ class Database:
             lock = self._write_lock
         else:
             lock = contextlib.nullcontext()
-        async with lock, self.write_engine.begin() as connection:
+        async with lock, self._begin() as connection:
             info = connection.sync_connection.info  # type: ignore[union-attr]
             info[_AFTER_COMMIT_KEY] = []
             try:
@@ -195,6 +192,16 @@ class Database:
             self._after_sqlite_write()
         for callback in callbacks:
             callback()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[AsyncConnection]:
+        if self.write_engine is not None:
+            async with self.write_engine.begin() as connection:
+                yield connection
+            return
+        # SQLite: the synchronous writer commits or rolls back in place.
+        with self.sync_write_engine.begin() as sync_connection:
+            yield InlineAsyncConnection(sync_connection)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -224,9 +231,28 @@ class Database:
     async def dispose(self) -> None:
         if self._checkpoint_task is not None:
             await self._checkpoint_task
-        await self.write_engine.dispose()
+        if self.write_engine is None:
+            self.sync_write_engine.dispose()
+        else:
+            await self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             await self.read_engine.dispose()
+
+
+def _configure_sqlite(dbapi_connection: Any, writer: bool) -> None:
+    """Set the pragmas of a new SQLite connection, a reader's or the writer's."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # RETURNING and multi-row statements keep their rows in temporary
+    # tables. On disk, each one created and deleted a file in /var/tmp.
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if writer:
+        # Checkpoints run in a worker thread (see CHECKPOINT_EVERY_TRANSACTIONS).
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
+    cursor.close()
 
 
 _AFTER_COMMIT_KEY = "podium.after_commit"

@@ -156,7 +156,7 @@ def send_events_after_commit(
 
     With None, they are written inside their transactions again.
     """
-    engine = database.write_engine.sync_engine
+    engine = database.sync_write_engine
     if sink is None:
         _event_sinks.pop(engine, None)
     else:
@@ -186,7 +186,7 @@ def on_events_committed(
     The callback runs on the event loop once the commit is done, so it must
     not block or raise.
     """
-    _commit_callbacks[database.write_engine.sync_engine] = callback
+    _commit_callbacks[database.sync_write_engine] = callback
 
 
 def _hold_until_commit(
