@@ -100,6 +100,12 @@ CREATE_BODIES = {
     "scheduled later": {
         "state": scheduled(dt.datetime(2031, 5, 4, 3, 2, 1, 123456, dt.UTC))
     },
+    "scheduled with a UTC offset": {
+        "state": {
+            "type": "SCHEDULED",
+            "state_details": {"scheduled_time": "2030-01-01T00:00:00+05:00"},
+        }
+    },
     "running, with a message and data": {
         "state": {"type": "RUNNING", "message": "hi", "data": {"k": [1, 2.5]}}
     },

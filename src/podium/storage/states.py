@@ -47,6 +47,7 @@ from podium.storage.flow_run_events import (
 )
 from podium.storage.tables import flow_run_states, flow_runs, task_run_states, task_runs
 from podium.storage.tables.base import utcnow
+from podium.storage.types import as_stored
 
 logger = logging.getLogger(__name__)
 
@@ -440,7 +441,11 @@ async def transition_run(
         # `updated` is set here rather than by the column's default, so that
         # `current` contains the value the row gets.
         updates = {**(result.run_updates or {}), "updated": now}
-        current.update(updates)
+        # As the columns read them back, so a client's "+05:00" comes out UTC.
+        current.update(
+            (key, as_stored(value) if isinstance(value, dt.datetime) else value)
+            for key, value in updates.items()
+        )
     if written:
         assert result.state is not None
         await write_state(connection, tables, run_id, result.state, updates)

@@ -36,6 +36,16 @@ class _SQLiteDateTimeText(sqlite.DATETIME):
         return process
 
 
+def as_stored(value: dt.datetime) -> dt.datetime:
+    """Return the instant a `Timestamp` column stores and reads back: UTC.
+
+    A naive value is taken to be UTC already.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
 class Timestamp(sa.TypeDecorator[dt.datetime]):
     """A timezone-aware UTC timestamp.
 
@@ -59,9 +69,7 @@ class Timestamp(sa.TypeDecorator[dt.datetime]):
     ) -> dt.datetime | None:
         if value is None:
             return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        value = value.astimezone(dt.UTC)
+        value = as_stored(value)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
