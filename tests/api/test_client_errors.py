@@ -286,3 +286,42 @@ async def test_null_job_template_returns_422(client: httpx.AsyncClient) -> None:
 
     assert response.status_code == 422
     assert "base_job_template" in response.json()["detail"]
+
+
+async def count_runs(client: httpx.AsyncClient) -> int:
+    response = await client.post("/flow_runs/count", json={})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_lone_surrogate_in_name_returns_422(client: httpx.AsyncClient) -> None:
+    flow = await create_flow(client, "surrogate")
+    # Written by hand: the escape decodes to half of a UTF-16 pair.
+    body = '{"flow_id": "' + flow["id"] + '", "name": "\\ud800"}'
+    response = await client.post(
+        "/flow_runs/",
+        content=body.encode(),
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 422
+    assert "surrogate" in response.json()["detail"]
+    assert await count_runs(client) == 0
+
+
+async def test_scheduled_time_before_year_one_utc_returns_422(
+    client: httpx.AsyncClient,
+) -> None:
+    flow = await create_flow(client, "year-one")
+    details = {"scheduled_time": "0001-01-01T00:00:00+05:00"}
+    response = await client.post(
+        "/flow_runs/",
+        json={
+            "flow_id": flow["id"],
+            "state": {"type": "SCHEDULED", "state_details": details},
+        },
+    )
+
+    assert response.status_code == 422
+    assert "out of range" in response.json()["detail"]
+    assert await count_runs(client) == 0

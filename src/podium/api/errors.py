@@ -167,6 +167,54 @@ async def _overflow_error(request: Request, exc: OverflowError) -> JSONResponse:
     )
 
 
+async def _unencodable_text(request: Request, exc: UnicodeEncodeError) -> JSONResponse:
+    # JSON allows escapes such as "\ud800" that decode to half of a UTF-16
+    # pair. Such text cannot be stored as UTF-8, and the driver raises this.
+    logger.warning(
+        "Unstorable text on %s %s: %s", request.method, request.url.path, exc
+    )
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={
+            "detail": "A string in the request contains an unpaired UTF-16 "
+            f"surrogate ({exc.object[exc.start : exc.end]!r}), which cannot be "
+            "stored. Send valid Unicode text."
+        },
+    )
+
+
+async def _statement_error(
+    request: Request, exc: sqlalchemy.exc.StatementError
+) -> JSONResponse:
+    # SQLAlchemy wraps errors raised while it binds a value, such as a date
+    # that overflows when converted to UTC.
+    if isinstance(exc.orig, OverflowError):
+        return await _overflow_error(request, exc.orig)
+    if isinstance(exc.orig, UnicodeEncodeError):
+        return await _unencodable_text(request, exc.orig)
+    raise exc
+
+
+async def _database_busy(
+    request: Request, exc: sqlalchemy.exc.OperationalError
+) -> JSONResponse:
+    if "locked" not in str(exc.orig):
+        return await _dbapi_error(request, exc)
+    # Another process held SQLite's write lock for the whole busy timeout.
+    # Prefect clients retry a 503 after Retry-After.
+    logger.warning(
+        "%s %s timed out on the SQLite busy timeout: another process holds the "
+        "write lock. Responded with 503.",
+        request.method,
+        request.url.path,
+    )
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "Another process is writing to the database. Retry."},
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(PodiumError, _podium_error)  # type: ignore[arg-type]
@@ -174,4 +222,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(sqlalchemy.exc.IntegrityError, _integrity_error)  # type: ignore[arg-type]
     app.add_exception_handler(sqlalchemy.exc.DataError, _data_error)  # type: ignore[arg-type]
     app.add_exception_handler(sqlalchemy.exc.DBAPIError, _dbapi_error)  # type: ignore[arg-type]
+    app.add_exception_handler(sqlalchemy.exc.OperationalError, _database_busy)  # type: ignore[arg-type]
     app.add_exception_handler(OverflowError, _overflow_error)  # type: ignore[arg-type]
+    app.add_exception_handler(UnicodeEncodeError, _unencodable_text)  # type: ignore[arg-type]
+    app.add_exception_handler(sqlalchemy.exc.StatementError, _statement_error)  # type: ignore[arg-type]
