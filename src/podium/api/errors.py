@@ -203,8 +203,8 @@ async def _database_busy(
     # Another process held SQLite's write lock for the whole busy timeout.
     # Prefect clients retry a 503 after Retry-After.
     logger.warning(
-        "%s %s timed out on the SQLite busy timeout: another process holds the "
-        "write lock. Responded with 503.",
+        "%s %s timed out waiting for the SQLite write lock, which another "
+        "process holds. Responded with 503.",
         request.method,
         request.url.path,
     )

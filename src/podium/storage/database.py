@@ -31,7 +31,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from podium.storage.sqlite_driver import connect_sqlite
-from podium.storage.sqlite_writer import InlineAsyncConnection, create_writer_engine
+from podium.storage.sqlite_writer import (
+    InlineAsyncConnection,
+    begin_transactions_with,
+    create_writer_engine,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +98,7 @@ class Database:
         self._checkpoint_task: asyncio.Task[None] | None = None
         # The engine whose connections `transaction` opens.
         self.sync_write_engine: sa.Engine
-        # PostgreSQL's engine; SQLite's writer has no asyncio engine.
+        # PostgreSQL's engine. SQLite's writer has no asyncio engine, so None.
         self.write_engine: AsyncEngine | None = None
         if self.dialect == "sqlite":
             self._prepare_sqlite_file()
@@ -151,19 +155,13 @@ class Database:
 
         @sa.event.listens_for(engine.sync_engine, "connect")
         def configure(dbapi_connection: Any, _record: Any) -> None:
-            # Take transaction control from the driver so do_begin below
-            # decides how each transaction starts.
+            # Take transaction control from the driver, so that the statement
+            # set below decides how each transaction starts.
             dbapi_connection.isolation_level = None
             _configure_sqlite(dbapi_connection, writer=False)
 
-        def do_begin(dbapi_connection: Any) -> None:
-            # A read transaction reads one snapshot of the database.
-            dbapi_connection.cursor().execute("BEGIN")
-
-        # The dialect's hook rather than a "begin" event listener: any event
-        # listener on an engine makes SQLAlchemy dispatch events around every
-        # statement it runs.
-        engine.sync_engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
+        # A read transaction reads one snapshot of the database.
+        begin_transactions_with(engine.sync_engine, "BEGIN")
         return engine
 
     @asynccontextmanager

@@ -55,14 +55,22 @@ def create_writer_engine(
         **engine_options,
     )
 
+    begin_transactions_with(engine, "BEGIN IMMEDIATE")
+    return engine
+
+
+def begin_transactions_with(engine: sa.Engine, begin_sql: str) -> None:
+    """Make every transaction of `engine` start with `begin_sql`.
+
+    It sets the dialect's `do_begin` hook rather than a "begin" event
+    listener, because any event listener on an engine makes SQLAlchemy
+    dispatch events around every statement it runs.
+    """
+
     def do_begin(dbapi_connection: Any) -> None:
-        # The dialect's hook rather than a "begin" event listener: any event
-        # listener on an engine makes SQLAlchemy dispatch events around every
-        # statement it runs.
-        dbapi_connection.cursor().execute("BEGIN IMMEDIATE")
+        dbapi_connection.cursor().execute(begin_sql)
 
     engine.dialect.do_begin = do_begin  # type: ignore[method-assign]
-    return engine
 
 
 class InlineAsyncConnection(AsyncConnection):
@@ -70,8 +78,9 @@ class InlineAsyncConnection(AsyncConnection):
 
     `execute`, `exec_driver_sql` and `run_sync` run the statement directly,
     and `scalar` and `scalars` go through `execute`. Every other method is
-    `AsyncConnection`'s own: it runs the synchronous call in a greenlet,
-    which also works with a driver that never waits.
+    `AsyncConnection`'s own, which runs the synchronous call in a greenlet.
+    That works with this driver too, as the writer tests check with
+    `begin_nested`.
     """
 
     def __init__(self, sync_connection: sa.Connection) -> None:

@@ -360,7 +360,7 @@ def orchestration_result(result: TransitionResult) -> OrchestrationResult:
 
 @dataclass(frozen=True)
 class Transition:
-    """What orchestration decided for one proposed state, and the run after it.
+    """The decision of orchestration on one proposed state, and the run after it.
 
     `run` is the run's row as loaded for the transition (with a flow run's
     event context columns) plus every column the transition wrote, so a
